@@ -1,0 +1,5 @@
+//! Packet sources for `ids` (under construction: see DESIGN.md).
+
+mod types;
+
+pub use types::{LinkType, Timestamp};
