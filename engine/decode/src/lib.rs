@@ -39,6 +39,7 @@ mod event;
 mod layer;
 mod packet;
 mod proto;
+mod tunnel;
 
 #[cfg(test)]
 mod tests;
@@ -52,6 +53,7 @@ pub use event::{DecodeEvent, DecodeEvents, DecodeEventsIter};
 pub use layer::{Layer, LayerKind, Layers};
 pub use packet::{FragmentInfo, IcmpMessage, IpLayer, Packet, TcpFlags, TcpSegment, Transport, UdpDatagram};
 pub use proto::ipv6::MAX_EXT_HEADERS as MAX_IPV6_EXT_HEADERS;
+pub use tunnel::TunnelHop;
 
 use decoder::{Decoder, Step};
 

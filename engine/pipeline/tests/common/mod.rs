@@ -1,0 +1,212 @@
+//! Shared helpers for the suites that run the engine over real captures and compare with the
+//! figures tshark gives (`pcaps/fixtures/`, made by `scripts/make-tshark-fixtures.py`).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use ids_flow::{Direction, EndReason, Flow, FlowInfo};
+use ids_pipeline::{
+    ChecksumMode, Emitter, EngineConfig, EventKey, FlowContext, Inspector, Output, PacketContext, RunSummary,
+};
+use ids_reassembly::tcp::Chunk;
+
+/// `../shared/pcaps`, when it is there.
+pub fn shared_pcaps() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps");
+    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pcaps/fixtures")
+}
+
+/// Rows of a TSV fixture as maps from column name to value; `#` lines are comments.
+pub fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let Some(header) = lines.next() else { return Vec::new() };
+    let columns: Vec<&str> = header.split('\t').collect();
+    lines
+        .map(|line| columns.iter().map(|c| c.to_string()).zip(line.split('\t').map(str::to_string)).collect())
+        .collect()
+}
+
+/// An engine configuration for comparisons with tshark, which checks no checksums.
+pub fn config(workers: usize) -> EngineConfig {
+    EngineConfig { workers, checksums: ChecksumMode::NONE, ..Default::default() }
+}
+
+/// One ended flow, as the collector saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowRecord {
+    pub client: (IpAddr, u16),
+    pub server: (IpAddr, u16),
+    pub proto: u8,
+    pub vlan: u16,
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub start_ns: i64,
+    /// Reassembled TCP payload per direction (data chunks only).
+    pub streams: [Vec<u8>; 2],
+    /// Gap bytes per direction.
+    pub gaps: [u64; 2],
+    pub reason: &'static str,
+}
+
+/// Per-flow state of the collector.
+#[derive(Default)]
+pub struct Streams {
+    data: [Vec<u8>; 2],
+    gaps: [u64; 2],
+}
+
+/// An inspector that records every flow with its reassembled streams.
+#[derive(Default)]
+pub struct FlowCollector {
+    pub keep_streams: bool,
+}
+
+impl Inspector for FlowCollector {
+    type FlowState = Streams;
+    type Event = FlowRecord;
+
+    fn packet(
+        &mut self,
+        _: &PacketContext<'_, '_>,
+        _: Option<FlowContext<'_, Streams>>,
+        _: &mut Emitter<FlowRecord>,
+    ) {
+    }
+
+    fn stream(
+        &mut self,
+        _: &FlowInfo,
+        s: &mut Streams,
+        dir: Direction,
+        chunk: Chunk<'_>,
+        _: &mut Emitter<FlowRecord>,
+    ) {
+        match chunk {
+            Chunk::Data { bytes, .. } => {
+                if self.keep_streams {
+                    s.data[dir.index()].extend_from_slice(bytes)
+                }
+            }
+            Chunk::Gap { len, .. } => s.gaps[dir.index()] += len,
+        }
+    }
+
+    fn flow_end(&mut self, flow: Flow<Streams>, reason: EndReason, out: &mut Emitter<FlowRecord>) {
+        let Flow { info, state, .. } = flow;
+        out.emit(FlowRecord {
+            client: info.client,
+            server: info.server,
+            proto: info.proto,
+            vlan: info.vlan,
+            packets: info.packets,
+            bytes: info.bytes,
+            start_ns: info.start.as_nanos(),
+            streams: state.data,
+            gaps: state.gaps,
+            reason: reason.name(),
+        });
+    }
+}
+
+/// Collects events with their keys.
+pub struct Collect<'a>(pub &'a mut Vec<(EventKey, FlowRecord)>);
+
+impl Output<FlowRecord> for Collect<'_> {
+    fn event(&mut self, key: &EventKey, event: FlowRecord) {
+        self.0.push((*key, event));
+    }
+}
+
+/// Run the engine over some inputs and return its summary and ended flows, in output order.
+pub fn run_flows(
+    inputs: &[PathBuf],
+    config: &EngineConfig,
+    keep_streams: bool,
+) -> (RunSummary, Vec<FlowRecord>) {
+    let mut events = Vec::new();
+    let summary = ids_pipeline::run(
+        ids_pipeline::Input::paths(inputs),
+        config,
+        |_| FlowCollector { keep_streams },
+        Collect(&mut events),
+        None,
+    );
+    for pair in events.windows(2) {
+        assert!(pair[0].0 <= pair[1].0, "events out of order: {:?} then {:?}", pair[0].0, pair[1].0);
+    }
+    (summary, events.into_iter().map(|(_, r)| r).collect())
+}
+
+/// `ip:port`, IPv6 in brackets, as the fixtures write endpoints.
+pub fn endpoint((ip, port): (IpAddr, u16)) -> String {
+    match ip {
+        IpAddr::V4(a) => format!("{a}:{port}"),
+        IpAddr::V6(a) => format!("[{a}]:{port}"),
+    }
+}
+
+/// Capture files under a directory, by extension, in path order.
+pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if is_capture_name(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub fn is_capture_name(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".pcap", ".pcapng", ".cap", ".trace", ".dump", ".dmp"].iter().any(|ext| name.ends_with(ext))
+}
+
+/// A figure where the engine and tshark differ: (capture path, field) → (ids value, tshark value).
+pub type Differences = std::collections::BTreeMap<(String, String), (String, String)>;
+
+/// Check differences found against a reviewed list (a TSV with columns path, field, ids, tshark,
+/// reason): every difference must be listed with the same figures, and every listed difference
+/// must still occur, so the list stays true. Returns the problems, one line each.
+pub fn unlisted_differences(found: &Differences, list: &Path) -> Vec<String> {
+    let listed: Differences = if list.exists() {
+        read_tsv(list)
+            .into_iter()
+            .map(|r| ((r["path"].clone(), r["field"].clone()), (r["ids"].clone(), r["tshark"].clone())))
+            .collect()
+    } else {
+        Differences::new()
+    };
+    let mut problems = Vec::new();
+    for (key @ (path, field), (ids, tshark)) in found {
+        match listed.get(key) {
+            Some(figures) if figures == &(ids.clone(), tshark.clone()) => {}
+            Some((l_ids, l_tshark)) => problems.push(format!(
+                "{path}\t{field}\t{ids}\t{tshark}\t(listed as ids {l_ids}, tshark {l_tshark})"
+            )),
+            None => problems.push(format!("{path}\t{field}\t{ids}\t{tshark}\t(not listed)")),
+        }
+    }
+    for (key @ (path, field), (ids, tshark)) in &listed {
+        if !found.contains_key(key) {
+            problems.push(format!("{path}\t{field}\t{ids}\t{tshark}\t(listed, but the figures now agree)"));
+        }
+    }
+    problems
+}
