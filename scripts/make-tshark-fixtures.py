@@ -36,7 +36,9 @@ packet-counts.tsv    path readable packets linktypes note
 
 conversations.tsv    path tcp_conversations udp_conversations tcp_streams udp_streams
     Every capture tshark read packets from. Conversation counts are the rows of
-    `tshark -q -n -r FILE -z conv,tcp -z conv,udp`; streams are the numbers of DISTINCT
+    `tshark -q -n -r FILE -z conv,tcp -z conv,udp`, run with the application dissectors that
+    create conversations of their own disabled (CONVERSATION_CREATING_DISSECTORS: SNMP
+    replies, SIP/SDP/Megaco/Skinny-negotiated media, ...); streams are the numbers of DISTINCT
     tcp.stream / udp.stream values over all occurrences in all packets (not max+1: some
     dissectors, e.g. SOCKS, create conversations without packets and so skip indexes).
     See README.md for how tshark defines conversations and streams (port reuse splits TCP
@@ -304,8 +306,20 @@ def parse_conv(lines: list[str]) -> dict[str, int]:
     return counts
 
 
+# Application dissectors that create conversations of their own: SNMP registers one for the
+# reply, SIP/SDP/Megaco/Skinny set up conversations for the media streams they negotiate
+# (RTP, RTCP, T.38), HART-IP and Rx for their replies. Each shows up as an extra UDP
+# conversation (and udp.stream) for a packet that belongs to an existing address/port pair,
+# which is a statement about application sessions, not about transport conversations. They
+# are disabled for the conversation and stream counts only.
+CONVERSATION_CREATING_DISSECTORS = [
+    "snmp", "sip", "sdp", "megaco", "skinny", "rtp", "rtcp", "t38", "hart_ip", "rx",
+]
+
+
 def main_pass(path: str) -> dict:
-    cmd = ["tshark", "-n", "-r", path, *prefs_args(), "-T", "fields",
+    disabled = [a for d in CONVERSATION_CREATING_DISSECTORS for a in ("--disable-protocol", d)]
+    cmd = ["tshark", "-n", "-r", path, *prefs_args(), *disabled, "-T", "fields",
            "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in MAIN_FIELDS:
         cmd += ["-e", f]
@@ -619,7 +633,8 @@ def main() -> int:
     rows = [[p, main[p]["tcp_conv"], main[p]["udp_conv"], main[p]["tcp_streams"],
              main[p]["udp_streams"]] for p in paths if main[p]["packets"] > 0]
     write_tsv(outdir / "conversations.tsv", header + [
-        "tshark -q -n -r FILE -z conv,tcp -z conv,udp (rows of each table);",
+        "tshark -q -n -r FILE -z conv,tcp -z conv,udp (rows of each table), with the dissectors",
+        "that create conversations of their own disabled: " + ",".join(CONVERSATION_CREATING_DISSECTORS) + ";",
         "tcp_streams/udp_streams = distinct tcp.stream / udp.stream values over all occurrences",
         "captures where tshark read no packet are omitted; see README.md for counting rules",
     ], ["path", "tcp_conversations", "udp_conversations", "tcp_streams", "udp_streams"], rows)
