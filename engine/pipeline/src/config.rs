@@ -133,12 +133,12 @@ impl EngineConfig {
         }
     }
 
-    /// One worker's share of the defragmentation caps.
-    pub fn defrag_config(&self) -> DefragConfig {
+    /// Defragmentation settings for a defragmenter that holds `1/share` of the memory cap.
+    pub fn defrag_config_for(&self, share: usize) -> DefragConfig {
         DefragConfig {
             policy: self.frag_policy,
             timeout_ns: self.frag_timeout.saturating_mul(1_000_000_000),
-            memcap: self.frag_memcap / self.worker_count(),
+            memcap: self.frag_memcap / share.max(1),
             max_fragments: self.frag_max_fragments,
             min_fragment_len: 0,
             max_datagram_len: 65535,

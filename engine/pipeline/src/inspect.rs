@@ -22,6 +22,9 @@ pub struct EventKey {
     pub packet: u64,
     /// 0: timeouts found at a tick before the packet, 1: the packet itself.
     pub phase: u8,
+    /// Which part of the packet's processing: its tunnel levels (outermost first), the packet,
+    /// then a datagram it completed. The parts may run in different workers.
+    pub part: u8,
     /// For timeouts and end-of-run: the flow's last-seen time, then its id.
     pub time: Timestamp,
     pub flow_id: u64,
@@ -38,13 +41,13 @@ pub struct Emitter<E> {
 impl<E> Emitter<E> {
     pub(crate) fn new() -> Emitter<E> {
         Emitter {
-            key: EventKey { packet: 0, phase: 1, time: Timestamp::ZERO, flow_id: 0, seq: 0 },
+            key: EventKey { packet: 0, phase: 1, part: 0, time: Timestamp::ZERO, flow_id: 0, seq: 0 },
             events: Vec::new(),
         }
     }
 
-    pub(crate) fn set_key(&mut self, packet: u64, phase: u8, time: Timestamp, flow_id: u64) {
-        self.key = EventKey { packet, phase, time, flow_id, seq: 0 };
+    pub(crate) fn set_key(&mut self, packet: u64, phase: u8, part: u8, time: Timestamp, flow_id: u64) {
+        self.key = EventKey { packet, phase, part, time, flow_id, seq: 0 };
     }
 
     pub fn emit(&mut self, event: E) {

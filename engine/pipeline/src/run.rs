@@ -21,13 +21,27 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::net::IpAddr;
+
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
-use ids_capture::{CaptureStats, Timestamp};
+use ids_capture::{CaptureStats, LinkType, Timestamp};
+use ids_decode::{decode, decode_ip, Packet};
+use ids_flow::PacketTuple;
+use ids_reassembly::defrag::{DefragOutcome, Defragmenter, FragKey, FragmentIn};
 
 use crate::config::EngineConfig;
 use crate::counters::WorkerStats;
 use crate::inspect::{EventKey, Inspector, Output};
-use crate::worker::{Batch, Entry, PacketMeta, Worker};
+use crate::worker::{innermost_vlan, Batch, Entry, OuterContext, PacketMeta, Worker};
+
+/// The parts of one packet's processing, in event order: its tunnel levels, the packet, then
+/// the tunnel levels and the inner packet of a datagram it completed (at most
+/// `MAX_TUNNEL_DEPTH` levels each, so the ranges cannot overlap).
+const PART_HOPS: u8 = 0;
+const PART_PACKET: u8 = 16;
+const PART_DATAGRAM_HOPS: u8 = 17;
+const PART_DATAGRAM: u8 = 33;
+const _: () = assert!((ids_decode::MAX_TUNNEL_DEPTH as u8) < PART_PACKET - PART_HOPS);
 
 /// Packets between two seals of every worker's batch.
 const SYNC_INTERVAL: u64 = 4096;
@@ -143,9 +157,9 @@ where
             }
             reader.read_input(input);
         }
-        let (reports, first_ts, last_ts) = reader.finish();
+        let (reports, first_ts, last_ts, reader_stats) = reader.finish();
 
-        let mut totals = WorkerStats::default();
+        let mut totals = reader_stats;
         for handle in workers {
             match handle.join() {
                 Ok(stats) => totals.add(&stats),
@@ -267,6 +281,12 @@ struct Reader<'p> {
     reports: Vec<InputReport>,
     progress: &'p Progress,
     done: bool,
+    /// Fragments are put back together here, before dispatch, because the datagram's flow may
+    /// belong to another worker than the fragments' address pair (a fragmented tunnel).
+    defrag: Defragmenter,
+    track_vlan: bool,
+    /// What the reader counts itself: fragments, reassembled datagrams, defragmentation.
+    stats: WorkerStats,
 }
 
 impl<'p> Reader<'p> {
@@ -291,6 +311,9 @@ impl<'p> Reader<'p> {
             reports: Vec::new(),
             progress,
             done: false,
+            defrag: Defragmenter::new(config.defrag_config_for(1)),
+            track_vlan: config.track_vlan,
+            stats: WorkerStats::default(),
         }
     }
 
@@ -334,25 +357,7 @@ impl<'p> Reader<'p> {
                     self.first_ts.get_or_insert(ts);
                     self.last_ts = Some(ts);
                     self.maybe_tick(number, ts);
-                    let w = if self.workers == 1 {
-                        0
-                    } else {
-                        ids_decode::dispatch_hash(rec.link_type, rec.data)
-                            .map_or(0, |h| (h % self.workers as u64) as usize)
-                    };
-                    let batch = &mut self.batches[w];
-                    let start = batch.data.len();
-                    batch.data.extend_from_slice(rec.data);
-                    batch.entries.push(Entry::Packet(PacketMeta {
-                        number,
-                        ts,
-                        link_type: rec.link_type,
-                        start,
-                        len: rec.data.len(),
-                    }));
-                    if batch.entries.len() >= self.batch_packets || batch.data.len() >= BATCH_BYTES {
-                        self.send(w);
-                    }
+                    self.dispatch(number, ts, rec.link_type, rec.data);
                     if number % SYNC_INTERVAL == 0 {
                         self.send_all();
                         self.progress.packets.store(number, AtomicOrdering::Relaxed);
@@ -377,12 +382,93 @@ impl<'p> Reader<'p> {
             None => {}
             Some(t) if ts < t => return,
             Some(_) => {
+                self.defrag.expire(ts);
                 for batch in &mut self.batches {
                     batch.entries.push(Entry::Tick { number, ts });
                 }
             }
         }
         self.next_tick = Some(Timestamp::from_secs_nanos(ts.secs().saturating_add(1), 0));
+    }
+
+    /// Decode the packet, hand it to the worker that owns its innermost flow, tell the owners
+    /// of its tunnel levels, and defragment it if it is a fragment.
+    fn dispatch(&mut self, number: u64, ts: Timestamp, link_type: LinkType, data: &[u8]) {
+        let pkt = decode(link_type, data);
+        self.send_hops(&pkt, number, PART_HOPS, ts);
+        let owner = self.owner(&pkt);
+        self.push(owner, data, |start, len| {
+            Entry::Packet(PacketMeta { number, part: PART_PACKET, ts, link_type, start, len })
+        });
+        let Some(ip) = pkt.ip.as_ref() else { return };
+        let Some(frag) = ip.fragment else { return };
+        self.stats.fragments += 1;
+        let unfragmentable = match frag.ipv6_frag_header_offset {
+            Some(off) => data.get(ip.offset..off).unwrap_or_default(),
+            None => ip.header,
+        };
+        let vlan = if self.track_vlan { innermost_vlan(&pkt) } else { 0 };
+        let fragment = FragmentIn {
+            key: FragKey { src: ip.src, dst: ip.dst, id: frag.id, proto: ip.proto, vlan },
+            offset: frag.offset,
+            more_fragments: frag.more_fragments,
+            payload: ip.payload,
+            ip_header: unfragmentable,
+            ttl: ip.ttl,
+        };
+        if let DefragOutcome::Complete(datagram) = self.defrag.insert(fragment, ts) {
+            self.stats.reassembled_datagrams += 1;
+            let whole = decode_ip(&datagram, &pkt);
+            self.send_hops(&whole, number, PART_DATAGRAM_HOPS, ts);
+            let owner = self.owner(&whole);
+            let outer = OuterContext::of(&pkt);
+            self.push(owner, &datagram, |start, len| Entry::Reassembled {
+                meta: PacketMeta { number, part: PART_DATAGRAM, ts, link_type: LinkType::RAW, start, len },
+                outer,
+            });
+        }
+    }
+
+    /// The worker that owns a packet's innermost flow: by a symmetric hash of its innermost
+    /// address pair, so both directions, every fragment and every tunnel path of a flow meet in
+    /// one worker. Packets without IP go to worker 0.
+    fn owner(&self, pkt: &Packet<'_>) -> usize {
+        match pkt.ip.as_ref() {
+            Some(ip) if self.workers > 1 => (pair_hash(ip.src, ip.dst) % self.workers as u64) as usize,
+            _ => 0,
+        }
+    }
+
+    fn send_hops(&mut self, pkt: &Packet<'_>, number: u64, first_part: u8, ts: Timestamp) {
+        let vlan = if self.track_vlan { innermost_vlan(pkt) } else { 0 };
+        for (i, hop) in pkt.tunnel_hops().enumerate() {
+            let part = first_part.saturating_add(i as u8);
+            let tuple = PacketTuple {
+                src: hop.src,
+                dst: hop.dst,
+                src_port: hop.src_port,
+                dst_port: hop.dst_port,
+                proto: hop.proto,
+                vlan,
+            };
+            let owner = if self.workers > 1 {
+                (pair_hash(hop.src, hop.dst) % self.workers as u64) as usize
+            } else {
+                0
+            };
+            self.push(owner, &[], |_, _| Entry::TunnelHop { number, part, ts, tuple, len: hop.len });
+        }
+    }
+
+    /// Append an entry (and its bytes) to a worker's batch, sending the batch when it is full.
+    fn push(&mut self, w: usize, bytes: &[u8], entry: impl FnOnce(usize, usize) -> Entry) {
+        let batch = &mut self.batches[w];
+        let start = batch.data.len();
+        batch.data.extend_from_slice(bytes);
+        batch.entries.push(entry(start, bytes.len()));
+        if batch.entries.len() >= self.batch_packets || batch.data.len() >= BATCH_BYTES {
+            self.send(w);
+        }
     }
 
     fn send(&mut self, w: usize) {
@@ -399,10 +485,33 @@ impl<'p> Reader<'p> {
         }
     }
 
-    fn finish(mut self) -> (Vec<InputReport>, Option<Timestamp>, Option<Timestamp>) {
+    fn finish(mut self) -> (Vec<InputReport>, Option<Timestamp>, Option<Timestamp>, WorkerStats) {
         self.send_all();
         self.progress.packets.store(self.number, AtomicOrdering::Relaxed);
         self.txs.clear();
-        (self.reports, self.first_ts, self.last_ts)
+        self.stats.defrag.add(self.defrag.stats());
+        (self.reports, self.first_ts, self.last_ts, self.stats)
     }
+}
+
+/// A symmetric hash of an address pair, the same in every run (worker assignment must not vary
+/// between runs, or output order would). FNV-1a over the sorted pair, then a final mix.
+fn pair_hash(a: IpAddr, b: IpAddr) -> u64 {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for &byte in bytes {
+            h ^= u64::from(byte);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for addr in [lo, hi] {
+        match addr {
+            IpAddr::V4(v4) => feed(&v4.octets()),
+            IpAddr::V6(v6) => feed(&v6.octets()),
+        }
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }

@@ -4,7 +4,6 @@
 use ids_capture::{LinkType, Timestamp};
 use ids_decode::{decode, decode_ip, Packet, Transport};
 use ids_flow::{Direction, EndReason, Flow, FlowInfo, FlowObserver, FlowTable, PacketTuple, TcpHeader};
-use ids_reassembly::defrag::{DefragOutcome, Defragmenter, FragKey, FragmentIn};
 use ids_reassembly::tcp::Chunk;
 
 use crate::config::{ChecksumMode, EngineConfig};
@@ -15,6 +14,8 @@ use crate::inspect::{Emitter, FlowContext, Inspector, PacketContext};
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PacketMeta {
     pub number: u64,
+    /// Position of this entry within the packet's processing (see `EventKey::part`).
+    pub part: u8,
     pub ts: Timestamp,
     pub link_type: LinkType,
     pub start: usize,
@@ -23,12 +24,30 @@ pub(crate) struct PacketMeta {
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Entry {
+    /// A captured packet (a fragment is inspected as a packet but joins no flow).
     Packet(PacketMeta),
+    /// An IP datagram the reader rebuilt from fragments; `meta` points at the datagram's bytes,
+    /// `number` is that of the fragment that completed it.
+    Reassembled { meta: PacketMeta, outer: OuterContext },
+    /// One tunnel level of a packet whose innermost flow belongs to another worker (or to this
+    /// one): account the outer flow.
+    TunnelHop { number: u64, part: u8, ts: Timestamp, tuple: PacketTuple, len: usize },
     /// Capture time passed a tick boundary before packet `number`: sweep timeouts.
-    Tick {
-        number: u64,
-        ts: Timestamp,
-    },
+    Tick { number: u64, ts: Timestamp },
+}
+
+/// What a reassembled datagram keeps of the packet that completed it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct OuterContext {
+    pub vlan: [u16; 2],
+    pub vlan_count: u8,
+    pub tunnel_depth: u8,
+}
+
+impl OuterContext {
+    pub fn of(pkt: &Packet<'_>) -> OuterContext {
+        OuterContext { vlan: pkt.vlan, vlan_count: pkt.vlan_count, tunnel_depth: pkt.tunnel_depth }
+    }
 }
 
 /// Packets for one worker, with their bytes in one buffer.
@@ -50,7 +69,6 @@ impl Batch {
 
 pub(crate) struct Worker<I: Inspector> {
     flows: FlowTable<I::FlowState>,
-    defrag: Defragmenter,
     inspector: I,
     emitter: Emitter<I::Event>,
     checksums: ChecksumMode,
@@ -75,7 +93,7 @@ impl<I: Inspector> Relay<'_, I> {
         if let Some(number) = self.sweep {
             if self.current != Some(info.id) {
                 self.current = Some(info.id);
-                self.emitter.set_key(number, 0, info.last_seen, info.id);
+                self.emitter.set_key(number, 0, 0, info.last_seen, info.id);
             }
         }
     }
@@ -99,7 +117,6 @@ impl<I: Inspector> Worker<I> {
     pub fn new(config: &EngineConfig, inspector: I) -> Worker<I> {
         Worker {
             flows: FlowTable::new(config.flow_config()),
-            defrag: Defragmenter::new(config.defrag_config()),
             inspector,
             emitter: Emitter::new(),
             checksums: config.checksums,
@@ -116,6 +133,13 @@ impl<I: Inspector> Worker<I> {
                     let data = batch.data.get(meta.start..meta.start + meta.len).unwrap_or_default();
                     self.packet(meta, data);
                 }
+                Entry::Reassembled { meta, outer } => {
+                    let data = batch.data.get(meta.start..meta.start + meta.len).unwrap_or_default();
+                    self.reassembled(meta, outer, data);
+                }
+                Entry::TunnelHop { number, part, ts, tuple, len } => {
+                    self.tunnel_hop(number, part, ts, &tuple, len)
+                }
                 Entry::Tick { number, ts } => self.tick(number, ts),
             }
         }
@@ -128,7 +152,6 @@ impl<I: Inspector> Worker<I> {
         let mut relay = Relay { inspector, emitter, stats, sweep: Some(u64::MAX), current: None };
         flows.drain(&mut relay);
         self.stats.flow = *self.flows.stats();
-        self.stats.defrag.add(self.defrag.stats());
         self.emitter.take()
     }
 
@@ -137,7 +160,6 @@ impl<I: Inspector> Worker<I> {
     }
 
     fn tick(&mut self, number: u64, ts: Timestamp) {
-        self.defrag.expire(ts);
         let Worker { flows, inspector, emitter, stats, .. } = self;
         let mut relay = Relay { inspector, emitter, stats, sweep: Some(number), current: None };
         flows.expire(ts, usize::MAX, &mut relay);
@@ -146,72 +168,34 @@ impl<I: Inspector> Worker<I> {
     fn packet(&mut self, meta: PacketMeta, data: &[u8]) {
         let pkt = decode(meta.link_type, data);
         self.stats.count_packet(&pkt, data.len());
-        self.track_tunnels(&pkt, meta);
-        let Some(ip) = pkt.ip.as_ref() else {
+        if pkt.is_fragment() {
+            // The reader defragments; the fragment itself is inspected as a packet (rules on
+            // fragment bits see it) but belongs to no flow until its datagram is whole.
+            self.inspect_without_flow(&pkt, meta, false);
+        } else {
             self.inspect(&pkt, meta, false);
-            return;
-        };
-        let Some(frag) = ip.fragment else {
-            self.inspect(&pkt, meta, false);
-            return;
-        };
-        // The fragment itself is inspected as a packet (rules on fragment bits see it), but it
-        // belongs to no flow until its datagram is whole.
-        self.stats.fragments += 1;
-        let unfragmentable = match frag.ipv6_frag_header_offset {
-            Some(off) => data.get(ip.offset..off).unwrap_or_default(),
-            None => ip.header,
-        };
-        let fragment = FragmentIn {
-            key: FragKey {
-                src: ip.src,
-                dst: ip.dst,
-                id: frag.id,
-                proto: ip.proto,
-                vlan: innermost_vlan(&pkt),
-            },
-            offset: frag.offset,
-            more_fragments: frag.more_fragments,
-            payload: ip.payload,
-            ip_header: unfragmentable,
-            ttl: ip.ttl,
-        };
-        let outcome = self.defrag.insert(fragment, meta.ts);
-        self.inspect_without_flow(&pkt, meta, false);
-        if let DefragOutcome::Complete(datagram) = outcome {
-            self.stats.reassembled_datagrams += 1;
-            let whole = decode_ip(&datagram, &pkt);
-            self.stats.count_reassembled(&whole);
-            self.track_tunnels(&whole, meta);
-            self.inspect(&whole, meta, true);
         }
     }
 
-    /// Each tunnel level around the innermost header is a flow of its own (the VXLAN or GTP-U
-    /// flow between two tunnel endpoints, a GRE flow), tracked for its counters and flow
-    /// records; inspection sees the packet once, with its innermost flow.
-    fn track_tunnels(&mut self, pkt: &Packet<'_>, meta: PacketMeta) {
-        let vlan = if self.track_vlan { innermost_vlan(pkt) } else { 0 };
+    fn reassembled(&mut self, meta: PacketMeta, outer: OuterContext, data: &[u8]) {
+        let mut context = Packet::new(LinkType::RAW, &[]);
+        context.vlan = outer.vlan;
+        context.vlan_count = outer.vlan_count;
+        context.tunnel_depth = outer.tunnel_depth;
+        let whole = decode_ip(data, &context);
+        self.stats.count_reassembled(&whole);
+        self.inspect(&whole, meta, true);
+    }
+
+    /// Each tunnel level around a packet's innermost header is a flow of its own (the VXLAN or
+    /// GTP-U flow between two tunnel endpoints, a GRE flow), tracked for its counters and flow
+    /// records by the worker that owns that outer address pair; inspection sees the packet
+    /// once, with its innermost flow.
+    fn tunnel_hop(&mut self, number: u64, part: u8, ts: Timestamp, tuple: &PacketTuple, len: usize) {
+        self.emitter.set_key(number, 1, part, Timestamp::ZERO, 0);
         let Worker { flows, inspector, emitter, stats, .. } = self;
-        for hop in pkt.tunnel_hops() {
-            let tuple = PacketTuple {
-                src: hop.src,
-                dst: hop.dst,
-                src_port: hop.src_port,
-                dst_port: hop.dst_port,
-                proto: hop.proto,
-                vlan,
-            };
-            emitter.set_key(meta.number, 1, Timestamp::ZERO, 0);
-            let mut relay = Relay {
-                inspector: &mut *inspector,
-                emitter: &mut *emitter,
-                stats: &mut *stats,
-                sweep: None,
-                current: None,
-            };
-            flows.process(&tuple, hop.len, None, meta.ts, &mut relay);
-        }
+        let mut relay = Relay { inspector, emitter, stats, sweep: None, current: None };
+        flows.process(tuple, len, None, ts, &mut relay);
     }
 
     /// Track the packet's flow, then hand it to the inspector.
@@ -238,7 +222,7 @@ impl<I: Inspector> Worker<I> {
             }),
             _ => None,
         };
-        self.emitter.set_key(meta.number, 1, Timestamp::ZERO, 0);
+        self.emitter.set_key(meta.number, 1, meta.part, Timestamp::ZERO, 0);
         let Worker { flows, inspector, emitter, stats, .. } = self;
         let mut relay = Relay { inspector, emitter, stats, sweep: None, current: None };
         let verdict = flows.process(&tuple, ip_len, tcp.as_ref(), meta.ts, &mut relay);
@@ -252,7 +236,7 @@ impl<I: Inspector> Worker<I> {
     }
 
     fn inspect_without_flow(&mut self, pkt: &Packet<'_>, meta: PacketMeta, reassembled: bool) {
-        self.emitter.set_key(meta.number, 1, Timestamp::ZERO, 0);
+        self.emitter.set_key(meta.number, 1, meta.part, Timestamp::ZERO, 0);
         let ctx = PacketContext { number: meta.number, ts: meta.ts, packet: pkt, reassembled };
         self.inspector.packet(&ctx, None, &mut self.emitter);
     }
@@ -284,7 +268,7 @@ impl<I: Inspector> Worker<I> {
     }
 }
 
-fn innermost_vlan(pkt: &Packet<'_>) -> u16 {
+pub(crate) fn innermost_vlan(pkt: &Packet<'_>) -> u16 {
     match pkt.vlan_count {
         0 => 0,
         1 => pkt.vlan[0],

@@ -16,7 +16,6 @@ mod common;
 
 use std::collections::{BTreeMap, HashSet};
 
-use ids_flow::Timeouts;
 use ids_pipeline::EngineConfig;
 
 use common::*;
@@ -36,19 +35,6 @@ fn pairs(flows: &[FlowRecord], proto: u8) -> usize {
         .collect::<HashSet<_>>()
         .len()
 }
-
-/// Timeouts longer than any capture: tshark never ends a conversation for idleness.
-const NEVER: Timeouts = Timeouts {
-    tcp_new: i64::MAX / 4_000_000_000,
-    tcp_established: i64::MAX / 4_000_000_000,
-    tcp_closed: i64::MAX / 4_000_000_000,
-    udp_new: i64::MAX / 4_000_000_000,
-    udp_established: i64::MAX / 4_000_000_000,
-    icmp_new: i64::MAX / 4_000_000_000,
-    icmp_established: i64::MAX / 4_000_000_000,
-    other_new: i64::MAX / 4_000_000_000,
-    other_established: i64::MAX / 4_000_000_000,
-};
 
 /// The engine's figures for the fixture's columns. tshark splits a TCP conversation per
 /// connection (its stream index) but never a UDP one; the engine's TCP flows split the same
@@ -87,8 +73,7 @@ fn conversation_counts_match_tshark() {
         // Two deliberate differences are checked rather than listed: the engine keys flows on
         // VLAN (tshark does not) and ends idle flows (tshark never does). If the counts agree
         // once the engine runs with tshark's semantics, that was the cause.
-        let as_tshark = EngineConfig { track_vlan: false, timeouts: NEVER, ..config(1) };
-        if differences(&as_tshark).is_empty() {
+        if differences(&tshark_semantics()).is_empty() {
             let cause = if differences(&EngineConfig { track_vlan: false, ..config(1) }).is_empty() {
                 "VLAN in the flow key"
             } else if differences(&EngineConfig { timeouts: NEVER, ..config(1) }).is_empty() {

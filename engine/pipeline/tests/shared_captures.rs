@@ -18,6 +18,12 @@ fn every_shared_capture_is_read_with_tsharks_packet_count() {
     for row in &expected {
         let path = shared.join(&row["path"]);
         let (summary, _) = run_flows(std::slice::from_ref(&path), &config(1), false);
+        // Link types tshark does not support stop it at the first packet; the engine reads
+        // them (and counts their packets as undecodable), so there is nothing to compare.
+        if row["readable"] != "true" {
+            assert!(summary.failed_inputs().next().is_none(), "{}: {:?}", row["path"], summary.inputs);
+            continue;
+        }
         let Ok(tshark_packets) = row["packets"].parse::<u64>() else { continue };
         compared += 1;
         if summary.capture.packets != tshark_packets {

@@ -39,6 +39,29 @@ pub fn config(workers: usize) -> EngineConfig {
     EngineConfig { workers, checksums: ChecksumMode::NONE, ..Default::default() }
 }
 
+/// Timeouts longer than any capture: tshark never ends a conversation for idleness.
+pub const NEVER: ids_flow::Timeouts = {
+    const T: i64 = i64::MAX / 4_000_000_000;
+    ids_flow::Timeouts {
+        tcp_new: T,
+        tcp_established: T,
+        tcp_closed: T,
+        udp_new: T,
+        udp_established: T,
+        icmp_new: T,
+        icmp_established: T,
+        other_new: T,
+        other_established: T,
+    }
+};
+
+/// The engine with tshark's notion of a conversation: VLAN ids left out of flow keys, no idle
+/// timeouts. Two deliberate differences of the engine are checked rather than listed: when a
+/// capture agrees with tshark under this configuration, that was the cause.
+pub fn tshark_semantics() -> EngineConfig {
+    EngineConfig { track_vlan: false, timeouts: NEVER, ..config(1) }
+}
+
 /// One ended flow, as the collector saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowRecord {
