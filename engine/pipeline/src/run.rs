@@ -41,7 +41,7 @@ const PART_HOPS: u8 = 0;
 const PART_PACKET: u8 = 16;
 const PART_DATAGRAM_HOPS: u8 = 17;
 const PART_DATAGRAM: u8 = 33;
-const _: () = assert!((ids_decode::MAX_TUNNEL_DEPTH as u8) < PART_PACKET - PART_HOPS);
+const _: () = assert!(ids_decode::MAX_TUNNEL_DEPTH < PART_PACKET - PART_HOPS);
 
 /// Packets between two seals of every worker's batch.
 const SYNC_INTERVAL: u64 = 4096;
