@@ -222,13 +222,16 @@ impl TcpSession {
                     stream.flush_forced(&mut |c| sink(dir, c));
                 }
             }
-            if seg.has(flags::FIN) {
+            // A FIN on a SYN is not a close: many stacks ignore it, so honouring it would let an
+            // attacker end inspection of a stream the receiver keeps reading (the decoder
+            // reports the combination as `tcp_syn_fin`).
+            if seg.has(flags::FIN) && !syn {
                 let fin_seq = seg.seq.wrapping_add(u32::from(syn)).wrapping_add(seg.payload.len() as u32);
                 stream.set_fin(fin_seq);
             }
         }
 
-        if seg.has(flags::FIN) && !self.fin_seen[d] {
+        if seg.has(flags::FIN) && !syn && !self.fin_seen[d] {
             self.fin_seen[d] = true;
             stats.fins += 1;
         }

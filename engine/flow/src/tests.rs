@@ -292,3 +292,14 @@ fn flow_ids_are_stable_and_distinct() {
     let v3 = c1.table.process(&tuple(true, 17), 28, None, ts(0), &mut c1.rec);
     assert_ne!(id1, c1.table.get(v3.flow).unwrap().info.id);
 }
+
+#[test]
+fn fin_on_a_syn_does_not_close_the_stream() {
+    let mut c = Conn::new();
+    c.tcp(true, 100, 0, SYN | FIN, b"", 0);
+    c.tcp(false, 900, 101, SYN | ACK, b"", 0);
+    c.tcp(true, 101, 901, ACK, b"still read", 0);
+    c.tcp(false, 901, 111, ACK, b"", 0);
+    assert_eq!(c.rec.streams[0], b"still read");
+    assert_eq!(c.table.stats().tcp.fins, 0);
+}
