@@ -14,7 +14,7 @@ use ids_capture::LinkType;
 use crate::event::DecodeEvent;
 use crate::layer::{LayerKind, Layers};
 use crate::packet::Packet;
-use crate::proto::ethertype;
+use crate::proto::{ethertype, linktype};
 
 /// Most tunnels followed before `tunnel_depth_exceeded`.
 pub const MAX_TUNNEL_DEPTH: u8 = 8;
@@ -96,29 +96,64 @@ impl<'a, const FULL: bool> Decoder<'a, FULL> {
     /// First step for a link type.
     pub(crate) fn start(&mut self, link_type: LinkType) -> Step {
         match link_type {
-            LinkType::ETHERNET => Step::Ethernet(0),
-            LinkType::RAW => Step::Ip(0),
-            LinkType::IPV4 => Step::Ipv4(0),
-            LinkType::IPV6 => Step::Ipv6(0),
-            LinkType::NULL | LinkType::LOOP => self.loopback(0),
-            LinkType::LINUX_SLL => self.sll(0),
-            LinkType::LINUX_SLL2 => self.sll2(0),
-            LinkType::PPP => Step::Ppp(0),
-            LinkType::PPP_HDLC => self.ppp_serial(0),
+            linktype::PPI => self.ppi(0),
+            linktype::PKTAP => self.pktap(0),
+            _ => self.start_at(link_type, 0),
+        }
+    }
+
+    /// First step for a frame of `link_type` at `off`: the link types that can also be the
+    /// inner frame of a pseudo-header (PPI, PKTAP). Those two are not in this list, so
+    /// pseudo-headers cannot nest.
+    pub(crate) fn start_at(&mut self, link_type: LinkType, off: usize) -> Step {
+        match link_type {
+            LinkType::ETHERNET => Step::Ethernet(off),
+            LinkType::RAW => Step::Ip(off),
+            LinkType::IPV4 => self.raw_ip_link(4, off),
+            LinkType::IPV6 => self.raw_ip_link(6, off),
+            LinkType::NULL | LinkType::LOOP => self.loopback(off),
+            LinkType::LINUX_SLL => self.sll(off),
+            LinkType::LINUX_SLL2 => self.sll2(off),
+            // libpcap and Wireshark take Cisco HDLC frames (address 0x0f/0x8f) under either
+            // PPP link type: some routers' captures mix or mislabel them.
+            LinkType::PPP | LinkType::PPP_HDLC => self.ppp_serial(off),
             // One direction byte (0 = received, 1 = sent) before the PPP frame.
             LinkType::PPP_WITH_DIR => {
-                if self.buf.is_empty() {
+                if self.rest(off).is_empty() {
                     self.event(DecodeEvent::PppTruncated);
                     Step::Done
                 } else {
-                    Step::Ppp(1)
+                    Step::Ppp(off + 1)
                 }
             }
-            LinkType::C_HDLC => self.chdlc(0),
+            LinkType::C_HDLC => self.chdlc(off),
+            LinkType::IEEE802_11 => self.ieee80211(off, false),
+            LinkType::IEEE802_11_RADIOTAP => self.radiotap(off),
+            LinkType::NFLOG => self.nflog(off),
+            linktype::FDDI => self.fddi(off),
             _ => {
                 self.event(DecodeEvent::UnsupportedLinkType);
                 Step::Done
             }
+        }
+    }
+
+    /// LINKTYPE_IPV4 / LINKTYPE_IPV6 promise one IP version, but what a host does with the
+    /// packet follows the version nibble (Linux tun devices without packet information pick
+    /// the protocol by it, and so does Wireshark). A packet of the other version raises the
+    /// promised version's `*_bad_version` event and is decoded as what it is.
+    fn raw_ip_link(&mut self, version: u8, off: usize) -> Step {
+        match (version, self.rest(off).first().map(|b| b >> 4)) {
+            (4, Some(6)) => {
+                self.event(DecodeEvent::Ipv4BadVersion);
+                Step::Ipv6(off)
+            }
+            (6, Some(4)) => {
+                self.event(DecodeEvent::Ipv6BadVersion);
+                Step::Ipv4(off)
+            }
+            (4, _) => Step::Ipv4(off),
+            _ => Step::Ipv6(off),
         }
     }
 
@@ -181,6 +216,8 @@ impl<'a, const FULL: bool> Decoder<'a, FULL> {
             ethertype::VNTAG => self.vntag(off),
             ethertype::FABRICPATH => self.fabricpath(off),
             ethertype::PBB => self.pbb(off),
+            ethertype::MACSEC => self.macsec(off),
+            ethertype::NSH => self.nsh(off),
             // 802.3 length field: an LLC header follows (reached from VLAN tags; Ethernet
             // handles its own type/length split).
             0..=1500 => Step::Llc(off),

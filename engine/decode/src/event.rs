@@ -79,6 +79,31 @@ events! {
     MplsUnknownPayload => "mpls_unknown_payload",
     /// Raw IP (or a tunnel payload) whose version nibble is neither 4 nor 6.
     IpUnknownVersion => "ip_unknown_version",
+    /// Radiotap header cut short: fewer than 8 bytes, its length field runs past the capture,
+    /// or the frame is shorter than the FCS the flags announce.
+    RadiotapTruncated => "radiotap_truncated",
+    /// Radiotap version other than 0, or a length field below the 8-byte minimum.
+    RadiotapBadHeader => "radiotap_bad_header",
+    /// IEEE 802.11 data frame shorter than its MAC header (addresses, QoS, HT control).
+    WlanTruncated => "wlan_truncated",
+    /// PPI header cut short, or a header length below 8 or past the capture.
+    PpiTruncated => "ppi_truncated",
+    /// NFLOG header or one of its TLVs cut short.
+    NflogTruncated => "nflog_truncated",
+    /// NFLOG TLV whose length is below the 4-byte TLV header.
+    NflogBadTlv => "nflog_bad_tlv",
+    /// Apple PKTAP header cut short, or a header length below 8 or past the capture.
+    PktapTruncated => "pktap_truncated",
+    /// FDDI header cut short.
+    FddiTruncated => "fddi_truncated",
+    /// Network service header (NSH) cut short, or shorter than its own length field says.
+    NshTruncated => "nsh_truncated",
+    /// NSH with a version other than 0, a length below 2 words, or MD type 1 not 6 words long.
+    NshBadHeader => "nsh_bad_header",
+    /// NSH next protocol that is not IPv4, IPv6, Ethernet, NSH or MPLS.
+    NshUnknownPayload => "nsh_unknown_payload",
+    /// MACsec SecTAG (with its SCI, and the ethertype of an unprotected frame) cut short.
+    MacsecTruncated => "macsec_truncated",
 
     // ---- IPv4 ----
     /// Fewer than 20 bytes, or fewer than the header length (IHL) says.

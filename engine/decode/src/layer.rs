@@ -30,6 +30,18 @@ macro_rules! layer_kinds {
 
 layer_kinds! {
     Ethernet => "eth",
+    /// FDDI MAC header (frame control, addresses).
+    Fddi => "fddi",
+    /// Radiotap pseudo-header before an 802.11 frame.
+    Radiotap => "radiotap",
+    /// PPI (per-packet information) pseudo-header.
+    Ppi => "ppi",
+    /// Apple PKTAP pseudo-header.
+    Pktap => "pktap",
+    /// Linux NFLOG header and the TLVs before the packet payload.
+    Nflog => "nflog",
+    /// IEEE 802.11 MAC header (data frames: with QoS and HT control; others: the whole frame).
+    Ieee80211 => "wlan",
     /// 802.2 LLC, with SNAP when present.
     Llc => "llc",
     Vlan => "vlan",
@@ -39,6 +51,10 @@ layer_kinds! {
     FabricPath => "fabricpath",
     /// 802.1ah provider backbone I-TAG.
     Pbb => "pbb",
+    /// IEEE 802.1AE MACsec SecTAG (with the inner ethertype of an unprotected frame).
+    Macsec => "macsec",
+    /// Network service header (RFC 8300), with its context headers.
+    Nsh => "nsh",
     Sll => "sll",
     Sll2 => "sll2",
     /// BSD loopback family word (NULL / LOOP link types).
@@ -72,6 +88,8 @@ layer_kinds! {
     Geneve => "geneve",
     Teredo => "teredo",
     Gtp => "gtp",
+    /// AYIYA (anything in anything) header, UDP port 5072.
+    Ayiya => "ayiya",
 }
 
 impl fmt::Display for LayerKind {

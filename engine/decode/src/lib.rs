@@ -14,16 +14,24 @@
 //! # What is decoded
 //!
 //! - Link types: Ethernet (Ethernet II, 802.3 with LLC/SNAP), Linux SLL and SLL2, raw IP
-//!   (RAW, IPV4, IPV6), BSD loopback (NULL, LOOP; both byte orders), PPP (PPP, PPP_HDLC,
-//!   PPP_WITH_DIR), Cisco HDLC. Others raise `unsupported_link_type`.
-//! - Inside: 802.1Q/802.1ad/QinQ tags, MPLS label stacks (IPv4/IPv6 payloads, Ethernet
-//!   pseudowires with a control word), PPPoE sessions, ARP (length-checked only), IPv4 with
-//!   options, IPv6 with extension headers (hop-by-hop, routing, fragment, destination options,
-//!   AH; ESP and No Next Header end the chain), TCP with options, UDP, ICMP, ICMPv6.
+//!   (RAW, IPV4, IPV6; the latter two follow the version nibble, flagging a mismatch), BSD
+//!   loopback (NULL, LOOP; both byte orders), PPP (PPP, PPP_HDLC, PPP_WITH_DIR; Cisco HDLC
+//!   frames under PPP and PPP_HDLC are recognised by their address byte), Cisco HDLC, FDDI,
+//!   IEEE 802.11 data frames (alone, under radiotap with its FCS and padding flags, or under
+//!   PPI), NFLOG (either TLV byte order), PPI and PKTAP (with the inner link types above).
+//!   Others raise `unsupported_link_type`.
+//! - Inside: 802.1Q/802.1ad/QinQ tags, VN-Tag, FabricPath, 802.1ah, MACsec (integrity-only
+//!   frames; encrypted ones are opaque), NSH (MD types 1 and 2), MPLS label stacks (IPv4/IPv6
+//!   payloads, Ethernet pseudowires with a control word), PPPoE sessions, ARP (length-checked
+//!   only), IPv4 with options, IPv6 with extension headers (hop-by-hop, routing, fragment,
+//!   destination options, AH; ESP and No Next Header end the chain), TCP with options (a header
+//!   whose options the snaplen cut is still decoded, with `tcp_truncated`), UDP, ICMP, ICMPv6.
 //! - Tunnels, followed to the innermost IP header (at most [`MAX_TUNNEL_DEPTH`]): GRE v0 (with
 //!   transparent Ethernet bridging, ERSPAN II/III and WCCP) and v1 (PPTP), IP-in-IP (4, 41),
 //!   VXLAN (UDP 4789), Geneve (UDP 6081), Teredo (UDP 3544, only when the payload is exactly
-//!   one IPv6 packet) and GTP-U (UDP 2152).
+//!   one IPv6 packet), GTP-U (UDP 2152), GRE-in-UDP (UDP 4754) and AYIYA (UDP 5072). The
+//!   UDP-keyed tunnels are followed only when their header looks valid; otherwise the datagram
+//!   stays plain UDP, without an event.
 //!
 //! `Packet::ip` is the innermost IP header and `Packet::transport` its transport. If an inner
 //! packet cannot be decoded the outer one stays the view (with the tunnel as its transport,

@@ -1,5 +1,6 @@
 //! GRE: version 0 (RFC 2784 / 2890, with RFC 1701 routing tolerated) carrying an
-//! ethertype-numbered payload, and version 1 (enhanced GRE, RFC 2637 PPTP) carrying PPP.
+//! ethertype-numbered payload, and version 1 (enhanced GRE, RFC 2637 PPTP) carrying PPP; also
+//! GRE-in-UDP (RFC 8086, UDP port 4754).
 
 use super::{be16, ethertype, fixed};
 use crate::decoder::{Decoder, Step};
@@ -68,6 +69,34 @@ impl<const FULL: bool> Decoder<'_, FULL> {
                 Step::Done
             }
         }
+    }
+
+    /// GRE-in-UDP (RFC 8086): a GRE header right after the UDP header. Port 4754 is not
+    /// reserved against other uses, so (like VXLAN) the tunnel is followed only when the
+    /// header looks right: version 0, no routing, recursion or reserved bits, room for the
+    /// optional fields, and a protocol type RFC 8086 carries (IPv4, IPv6, Ethernet, MPLS).
+    /// Anything else stays plain UDP, without an event.
+    pub(crate) fn gre_in_udp(&mut self, off: usize) -> Step {
+        let Some(h) = Header::new_checked(self.buf, off) else {
+            return Step::Done;
+        };
+        let flags1 = h.0[field::FLAGS_VERSION];
+        let plausible = h.version() == 0
+            && h.flags() & (F_ROUTING | F_STRICT_ROUTE | RECURSION_MASK) == 0
+            && flags1 & (F_ACK | RESERVED1_MASK) == 0
+            && self.rest(off).len() >= h.v0_len()
+            && matches!(
+                h.protocol(),
+                ethertype::IPV4
+                    | ethertype::IPV6
+                    | ethertype::TRANSPARENT_ETHERNET
+                    | ethertype::MPLS_UNICAST
+                    | ethertype::MPLS_MULTICAST
+            );
+        if !plausible {
+            return Step::Done;
+        }
+        self.gre_v0(h, off)
     }
 
     fn gre_v0(&mut self, h: Header<'_>, off: usize) -> Step {
@@ -245,5 +274,44 @@ mod tests {
         // Keepalive.
         let p = decode(LinkType::ETHERNET, &outer(&[0, 0, 0, 0]));
         assert!(p.events.is_empty());
+    }
+
+    #[test]
+    fn gre_in_udp() {
+        let inner = ipv4_udp([172, 17, 0, 2], [1, 1, 1, 1], 51714, 53, b"dns");
+        let f = ipv4_udp(
+            [192, 168, 0, 107],
+            [192, 168, 5, 1],
+            50343,
+            4754,
+            &[&[0, 0, 0x08, 0x00][..], &inner].concat(),
+        );
+        let p = decode(LinkType::IPV4, &f);
+        assert!(p.events.is_empty(), "{:?}", p.events);
+        assert_eq!((p.tunnel_depth, p.ports()), (1, Some((51714, 53))));
+        let hop = p.tunnel_hops().next().unwrap();
+        assert_eq!((hop.proto, hop.dst_port), (17, 4754));
+        // With a key; and IPv6 inside.
+        let inner6 = ipv6_udp(V6A, V6B, 1, 2, b"");
+        let g = [&[0x20, 0, 0x86, 0xdd, 0, 0, 0, 9][..], &inner6].concat();
+        let p = decode(LinkType::IPV4, &ipv4_udp([1, 1, 1, 1], [2, 2, 2, 2], 9, 4754, &g));
+        assert!(p.events.is_empty(), "{:?}", p.events);
+        assert_eq!((p.tunnel_depth, p.ports()), (1, Some((1, 2))));
+        // Not GRE-looking: plain UDP, no event.
+        for g in [
+            &[0x00, 0x01, 0x08, 0x00][..],
+            &[0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0],
+            &[0x00, 0x00, 0x12, 0x34],
+            &[0x00, 0x00],
+        ] {
+            let p =
+                decode(LinkType::IPV4, &ipv4_udp([1, 1, 1, 1], [2, 2, 2, 2], 9, 4754, &[g, &inner].concat()));
+            assert!(p.events.is_empty(), "{g:?}: {:?}", p.events);
+            assert_eq!((p.tunnel_depth, p.ports()), (0, Some((9, 4754))), "{g:?}");
+        }
+        // Key flag but no room for the key.
+        let p =
+            decode(LinkType::IPV4, &ipv4_udp([1, 1, 1, 1], [2, 2, 2, 2], 9, 4754, &[0x20, 0, 0x08, 0, 0]));
+        assert!(p.events.is_empty() && p.tunnel_depth == 0);
     }
 }

@@ -4,20 +4,29 @@
 //! validates the header, raises events and picks the next step.
 
 pub(crate) mod arp;
+pub(crate) mod ayiya;
 pub(crate) mod chdlc;
 pub(crate) mod erspan;
 pub(crate) mod ethernet;
+pub(crate) mod fddi;
 pub(crate) mod geneve;
 pub(crate) mod gre;
 pub(crate) mod gtp;
 pub(crate) mod icmp;
+pub(crate) mod ieee80211;
 pub(crate) mod ipv4;
 pub(crate) mod ipv6;
 pub(crate) mod llc;
 pub(crate) mod loopback;
+pub(crate) mod macsec;
 pub(crate) mod mpls;
+pub(crate) mod nflog;
+pub(crate) mod nsh;
+pub(crate) mod pktap;
+pub(crate) mod ppi;
 pub(crate) mod ppp;
 pub(crate) mod pppoe;
+pub(crate) mod radiotap;
 pub(crate) mod sll;
 pub(crate) mod tcp;
 pub(crate) mod teredo;
@@ -44,6 +53,36 @@ pub(crate) fn slice(buf: &[u8], off: usize, len: usize) -> Option<&[u8]> {
 #[inline(always)]
 pub(crate) fn be16(b: [u8; 2]) -> u16 {
     u16::from_be_bytes(b)
+}
+
+#[inline(always)]
+pub(crate) fn le16(b: [u8; 2]) -> u16 {
+    u16::from_le_bytes(b)
+}
+
+#[inline(always)]
+pub(crate) fn le32(b: [u8; 4]) -> u32 {
+    u32::from_le_bytes(b)
+}
+
+/// Link types that `ids_capture::LinkType` has no constant for.
+pub(crate) mod linktype {
+    use ids_capture::LinkType;
+
+    pub const FDDI: LinkType = LinkType(10);
+    /// Per-Packet Information (CACE/Riverbed): a header, then a frame of the DLT it names.
+    pub const PPI: LinkType = LinkType(192);
+    /// Apple PKTAP: a header, then a frame of the DLT it names.
+    pub const PKTAP: LinkType = LinkType(258);
+
+    /// The link type of a pseudo-header's inner DLT (PPI, PKTAP): DLT values equal the
+    /// LINKTYPE values except raw IP, which is DLT 12 (14 on OpenBSD) on the BSDs and macOS.
+    pub fn from_dlt(dlt: u32) -> LinkType {
+        match dlt {
+            12 | 14 => LinkType::RAW,
+            _ => LinkType(dlt),
+        }
+    }
 }
 
 /// Ethertype values, also used by protocol fields that borrow them (SLL, GRE, Cisco HDLC).
@@ -73,6 +112,10 @@ pub(crate) mod ethertype {
     pub const PBB: u16 = 0x88e7;
     /// Cisco WCCP redirect (GRE): a 4-byte redirect header, then IPv4.
     pub const WCCP: u16 = 0x883e;
+    /// IEEE 802.1AE MACsec.
+    pub const MACSEC: u16 = 0x88e5;
+    /// Network service header (RFC 8300).
+    pub const NSH: u16 = 0x894f;
 
     /// Ethertypes of common non-IP traffic: recorded as a `NonIp` layer without an
     /// `unknown_ethertype` event, so ordinary LANs do not flood that counter.
@@ -102,7 +145,6 @@ pub(crate) mod ethertype {
             | 0x88d9 // Cisco LLDP-ish (link layer discovery)
             | 0x88e1 // HomePlug AV
             | 0x88e3 // MRP
-            | 0x88e5 // MACsec (encrypted)
             | 0x886f // Microsoft NLB heartbeat
             | 0x88f5 | 0x88f6 // MVRP, MMRP
             | 0x88f7 // PTP

@@ -140,21 +140,29 @@ impl<const FULL: bool> Decoder<'_, FULL> {
             self.event(DecodeEvent::TcpBadDataOffset);
             return Step::Done;
         }
-        let Some(header) = slice(self.buf, off, hlen) else {
-            // Cut by the snaplen, or a data offset larger than the datagram.
-            self.event(if self.ip_truncated {
-                DecodeEvent::TcpTruncated
-            } else {
-                DecodeEvent::TcpBadDataOffset
-            });
-            return Step::Done;
+        let header = match slice(self.buf, off, hlen) {
+            Some(header) => header,
+            // Options cut by the snaplen: the fixed header still names the segment (ports,
+            // flags, sequence numbers), as tcpdump and Wireshark show it; the options that were
+            // captured are kept, and `tcp_truncated` says the rest is missing.
+            None if self.ip_truncated => {
+                self.event(DecodeEvent::TcpTruncated);
+                self.rest(off)
+            }
+            // A data offset larger than the datagram the sender built.
+            None => {
+                self.event(DecodeEvent::TcpBadDataOffset);
+                return Step::Done;
+            }
         };
-        if !self.push(LayerKind::Tcp, off, hlen) {
+        let options_cut = header.len() < hlen;
+        if !self.push(LayerKind::Tcp, off, header.len()) {
             return Step::Done;
         }
         let options = header.get(MIN_HEADER_LEN..).unwrap_or(&[]);
         let opts = parse_options(options);
-        if opts.malformed {
+        // An option running into the cut is the capture's doing, not the sender's.
+        if opts.malformed && !options_cut {
             self.event(DecodeEvent::TcpBadOption);
         }
         if opts.duplicate {
@@ -182,7 +190,7 @@ impl<const FULL: bool> Decoder<'_, FULL> {
         if h.src_port() == 0 || h.dst_port() == 0 {
             self.event(DecodeEvent::TcpPortZero);
         }
-        let payload = self.rest(off + hlen);
+        let payload = if options_cut { &[] } else { self.rest(off + hlen) };
         if flags.urg() && !self.ip_truncated && usize::from(h.urgent()) > payload.len() {
             self.event(DecodeEvent::TcpBadUrgentPointer);
         }
@@ -246,8 +254,16 @@ mod tests {
             let p = decode(LinkType::IPV4, &ip[..n]);
             assert!(p.has_event(DecodeEvent::Ipv4TotalLenExceedsCapture));
             assert_eq!(p.has_event(DecodeEvent::TcpTruncated), n < 60, "{n}");
-            assert_eq!(p.tcp().is_some(), n >= 60, "{n}");
+            // From the fixed 20 bytes on the segment is decoded, with what options there are.
+            assert_eq!(p.tcp().is_some(), n >= 40, "{n}");
+            if let Some(t) = p.tcp() {
+                assert_eq!((t.src_port, t.dst_port, t.header_len), (1, 2, 40));
+                assert_eq!(t.options, &SYN_OPTS[..(n - 40).min(20)]);
+                assert_eq!(t.mss.is_some(), n >= 44, "{n}");
+                assert!(n >= 60 || t.payload.is_empty());
+            }
             assert!(!p.has_event(DecodeEvent::TcpBadDataOffset));
+            assert!(!p.has_event(DecodeEvent::TcpBadOption), "{n}");
         }
     }
 

@@ -1,5 +1,5 @@
 //! UDP (RFC 768), and the UDP-carried tunnels keyed by port: VXLAN (4789), Geneve (6081),
-//! Teredo (3544) and GTP-U (2152).
+//! Teredo (3544), GTP-U (2152), GRE-in-UDP (4754) and AYIYA (5072).
 
 use super::{be16, fixed};
 use crate::decoder::{Decoder, Step};
@@ -19,6 +19,9 @@ pub const PORT_VXLAN: u16 = 4789;
 pub const PORT_GENEVE: u16 = 6081;
 pub const PORT_TEREDO: u16 = 3544;
 pub const PORT_GTP_U: u16 = 2152;
+/// GRE-in-UDP (RFC 8086), destination port.
+pub const PORT_GRE_IN_UDP: u16 = 4754;
+pub const PORT_AYIYA: u16 = 5072;
 
 /// View of a UDP header.
 #[derive(Clone, Copy)]
@@ -74,7 +77,7 @@ impl<const FULL: bool> Decoder<'_, FULL> {
         if sp == 0 || dp == 0 {
             self.event(DecodeEvent::UdpPortZero);
         }
-        let tunnel_port = |p| matches!(p, PORT_VXLAN | PORT_GENEVE | PORT_GTP_U);
+        let tunnel_port = |p| matches!(p, PORT_VXLAN | PORT_GENEVE | PORT_GTP_U | PORT_GRE_IN_UDP);
         // RFC 6935 lets tunnels over IPv6 send a zero checksum.
         if v6 && h.checksum() == 0 && !tunnel_port(dp) && !tunnel_port(sp) {
             self.event(DecodeEvent::UdpIpv6ZeroChecksum);
@@ -98,6 +101,10 @@ impl<const FULL: bool> Decoder<'_, FULL> {
             self.gtp(inner)
         } else if dp == PORT_TEREDO || sp == PORT_TEREDO {
             self.teredo(inner)
+        } else if dp == PORT_GRE_IN_UDP {
+            self.gre_in_udp(inner)
+        } else if dp == PORT_AYIYA || sp == PORT_AYIYA {
+            self.ayiya(inner)
         } else {
             Step::Done
         }
