@@ -308,12 +308,12 @@ def parse_conv(lines: list[str]) -> dict[str, int]:
 
 # Application dissectors that create conversations of their own: SNMP registers one for the
 # reply, SIP/SDP/Megaco/Skinny set up conversations for the media streams they negotiate
-# (RTP, RTCP, T.38), HART-IP and Rx for their replies. Each shows up as an extra UDP
+# (RTP, RTCP, T.38), HART-IP and Rx for their replies, VNC for its authentication exchange. Each shows up as an extra UDP
 # conversation (and udp.stream) for a packet that belongs to an existing address/port pair,
 # which is a statement about application sessions, not about transport conversations. They
 # are disabled for the conversation and stream counts only.
 CONVERSATION_CREATING_DISSECTORS = [
-    "snmp", "sip", "sdp", "megaco", "skinny", "rtp", "rtcp", "t38", "hart_ip", "rx",
+    "snmp", "sip", "sdp", "megaco", "skinny", "rtp", "rtcp", "t38", "hart_ip", "rx", "vnc",
 ]
 
 

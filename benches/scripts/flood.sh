@@ -15,6 +15,6 @@ cargo build --release -q -p ids-cli
 for caps in "" "--max-flows 100000 --flow-memcap 67108864"; do
   echo "== ids -r $capture -z 1 $caps"
   # shellcheck disable=SC2086
-  /usr/bin/time -f 'peak_rss_kib: %M' target/release/ids -r "$capture" -z 1 $caps 2>&1 \
+  /usr/bin/time -f "peak_rss_kib: %M" "${CARGO_TARGET_DIR:-target}/release/ids" -r "$capture" -z 1 $caps 2>&1 \
     | grep -E 'packets:|^ +total:|tcp:|evicted|peak_|peak_rss|seconds'
 done

@@ -27,7 +27,7 @@ if [ -z "$capture" ]; then
   fi
 fi
 cargo build --release -q -p ids-cli
-bin=target/release/ids
+bin=${CARGO_TARGET_DIR:-target}/release/ids
 printf '%-8s %12s %10s %10s %12s\n' workers packets/s Mbit/s seconds peak_rss_MiB
 for z in "${workers[@]}"; do
   out=$( { /usr/bin/time -f 'RSS %M' "$bin" -r "$capture" -z "$z" -k none "${extra[@]}" ; } 2>&1 )

@@ -1,0 +1,119 @@
+//! The `ids` binary as users run it: flags, exit status, summary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn ids() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ids"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sample() -> PathBuf {
+    repo().join("pcaps/sample/http_auth.pcap")
+}
+
+/// The summary without its timing section (which varies from run to run) and without the
+/// peaks (per-worker maxima, summed: they depend on how flows are split between workers).
+fn counters(stdout: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stdout);
+    let before_timing = text.split("timing").next().unwrap_or_default();
+    before_timing.lines().filter(|l| !l.contains("peak_")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn reads_the_readme_sample_and_prints_a_summary() {
+    let out = ids().arg("-r").arg(sample()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in ["packets: 33", "handshakes: 1", "stream_bytes: 18376", "packets_per_second"] {
+        assert!(text.contains(line), "summary lacks '{line}':\n{text}");
+    }
+}
+
+#[test]
+fn quiet_prints_nothing() {
+    let out = ids().arg("-q").arg("-r").arg(sample()).output().unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn worker_count_does_not_change_the_counters() {
+    let run = |z: &str| ids().args(["-z", z, "-r"]).arg(repo().join("pcaps/sample")).output().unwrap();
+    let one = run("1");
+    let three = run("3");
+    assert!(one.status.success() && three.status.success());
+    assert_eq!(counters(&one.stdout), counters(&three.stdout));
+}
+
+#[test]
+fn reads_gzip_from_standard_input() {
+    let raw = std::fs::read(sample()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&raw).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut child = ids().args(["-r", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(&gz).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("packets: 33"));
+}
+
+#[test]
+fn stops_after_count_packets() {
+    let out = ids().args(["-n", "5", "-r"]).arg(sample()).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("packets: 5\n"));
+}
+
+#[test]
+fn an_unreadable_input_is_reported_and_the_others_still_run() {
+    let out = ids().arg("-r").arg(repo().join("README.md")).arg("-r").arg(sample()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("README.md"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("packets: 33"));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    assert_eq!(ids().output().unwrap().status.code(), Some(2));
+    assert_eq!(ids().args(["-k", "sometimes", "-r"]).arg(sample()).output().unwrap().status.code(), Some(2));
+}
+
+/// Acceptance: every capture under ../shared/pcaps is processed with exit status 0, in one run
+/// with several workers.
+#[test]
+fn every_shared_capture_runs_with_exit_status_0() {
+    let shared = repo().join("../shared/pcaps");
+    if !shared.is_dir() {
+        eprintln!("../shared/pcaps not found: skipped");
+        return;
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![shared];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = entry.path();
+            let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(".pcap") || name.ends_with(".pcapng") || name.ends_with(".cap") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 1000);
+    let mut cmd = ids();
+    cmd.args(["-q", "-z", "2", "-k", "none"]);
+    for f in &files {
+        cmd.arg("-r").arg(f);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "exit {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+}
