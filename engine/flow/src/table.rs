@@ -426,7 +426,7 @@ impl<S: Default> FlowTable<S> {
             packets: [0; 2],
             bytes: [0; 2],
         };
-        let tcp_session = (tuple.proto == 6).then(|| Box::new(TcpSession::new(self.config.tcp.clone())));
+        let tcp_session = (tuple.proto == 6).then(|| Box::new(TcpSession::new()));
         let flow = Flow { info, tcp: tcp_session, state: S::default(), charged: 0 };
         let slot = Slot { flow: Some(flow), prev: NIL, next: NIL };
         let idx = match self.free.pop() {
@@ -458,6 +458,7 @@ impl<S: Default> FlowTable<S> {
         observer: &mut dyn FlowObserver<S>,
     ) -> Option<Direction> {
         let stats = &mut self.stats;
+        let tcp_config = &self.config.tcp;
         let flow = self.slots[idx as usize].flow.as_mut()?;
         let direction = if (tuple.src, tuple.src_port) == flow.info.client
             && (tuple.dst, tuple.dst_port) == flow.info.server
@@ -469,9 +470,10 @@ impl<S: Default> FlowTable<S> {
         let peer_seen = flow.info.packets[direction.reverse().index()] > 0;
         if let (Some(session), Some(seg)) = (flow.tcp.as_mut(), tcp) {
             let Flow { info, state, .. } = flow;
-            let outcome = session.track(direction, seg, peer_seen, &mut stats.tcp, &mut |dir, chunk| {
-                observer.stream_data(info, state, dir, chunk)
-            });
+            let outcome =
+                session.track(tcp_config, direction, seg, peer_seen, &mut stats.tcp, &mut |dir, chunk| {
+                    observer.stream_data(info, state, dir, chunk)
+                });
             if outcome == TcpOutcome::PortReuse {
                 return None;
             }
@@ -509,7 +511,7 @@ impl<S: Default> FlowTable<S> {
     fn recharge(&mut self, idx: u32) {
         let Some(flow) = self.slots[idx as usize].flow.as_mut() else { return };
         let now = flow_overhead::<S>()
-            + flow.tcp.as_ref().map_or(0, |s| std::mem::size_of::<TcpSession>() + s.bytes_queued());
+            + flow.tcp.as_ref().map_or(0, |s| std::mem::size_of::<TcpSession>() + s.heap_bytes());
         self.memory = self.memory.saturating_sub(flow.charged) + now;
         flow.charged = now;
         self.stats.peak_memory = self.stats.peak_memory.max(self.memory as u64);

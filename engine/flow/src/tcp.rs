@@ -111,28 +111,40 @@ impl TcpStats {
 }
 
 /// A TCP connection's tracking state: its state machine and the reassembler of each direction.
+///
+/// A direction's reassembler is allocated only when it has something to hold or report (a
+/// payload, a FIN, or an acknowledgement past its start, which reveals missing data); until
+/// then only its starting sequence number is kept. A flood of handshakes that never carry data
+/// (a SYN flood) therefore costs a small fixed amount per flow.
 pub struct TcpSession {
     pub state: TcpState,
     /// True when the connection was picked up without seeing its handshake.
     pub midstream: bool,
     /// Data sent in each direction, indexed by [`Direction::index`].
-    streams: [Option<StreamReassembler>; 2],
+    streams: [Option<Box<StreamReassembler>>; 2],
+    /// Sequence number of the first data byte of each direction, once known.
+    start: [Option<u32>; 2],
     isn: [Option<u32>; 2],
     fin_seen: [bool; 2],
     reset: bool,
-    config: TcpConfig,
+}
+
+impl Default for TcpSession {
+    fn default() -> Self {
+        TcpSession::new()
+    }
 }
 
 impl TcpSession {
-    pub fn new(config: TcpConfig) -> TcpSession {
+    pub fn new() -> TcpSession {
         TcpSession {
             state: TcpState::New,
             midstream: false,
             streams: [None, None],
+            start: [None, None],
             isn: [None, None],
             fin_seen: [false; 2],
             reset: false,
-            config,
         }
     }
 
@@ -141,9 +153,18 @@ impl TcpSession {
         self.streams.iter().flatten().map(|s| s.bytes_queued()).sum()
     }
 
+    /// Heap memory the session holds: its reassemblers and their queues.
+    pub fn heap_bytes(&self) -> usize {
+        self.streams
+            .iter()
+            .flatten()
+            .map(|s| std::mem::size_of::<StreamReassembler>() + s.bytes_queued())
+            .sum()
+    }
+
     /// The reassembler of the data sent in `dir`, once that direction has started.
     pub fn stream(&self, dir: Direction) -> Option<&StreamReassembler> {
-        self.streams[dir.index()].as_ref()
+        self.streams[dir.index()].as_deref()
     }
 
     /// Whether the session has finished: both FINs, or a reset.
@@ -157,6 +178,7 @@ impl TcpSession {
     /// soon as it is contiguous.
     pub fn track(
         &mut self,
+        config: &TcpConfig,
         dir: Direction,
         seg: &TcpHeader<'_>,
         peer_seen: bool,
@@ -182,8 +204,8 @@ impl TcpSession {
                 Some(_) => {}
                 None => {
                     self.isn[d] = Some(seg.seq);
-                    if self.streams[d].is_none() {
-                        self.streams[d] = Some(self.new_stream(seg.seq.wrapping_add(1)));
+                    if self.start[d].is_none() {
+                        self.start[d] = Some(seg.seq.wrapping_add(1));
                     }
                     self.state = match (self.state, ack) {
                         (TcpState::New, false) => TcpState::SynSent,
@@ -193,9 +215,9 @@ impl TcpSession {
                 }
             }
         } else {
-            if self.streams[d].is_none() {
+            if self.start[d].is_none() {
                 // No SYN from this side: pick the stream up at this segment.
-                self.streams[d] = Some(self.new_stream(seg.seq));
+                self.start[d] = Some(seg.seq);
                 if self.isn[d].is_none() && !self.midstream && self.state != TcpState::SynReceived {
                     self.midstream = true;
                     stats.midstream_pickups += 1;
@@ -211,6 +233,10 @@ impl TcpSession {
             }
         }
 
+        let fin = seg.has(flags::FIN) && !syn;
+        if !seg.payload.is_empty() || fin {
+            self.materialize(d, config);
+        }
         if let Some(stream) = self.streams[d].as_mut() {
             if !seg.payload.is_empty() {
                 // Data on a SYN starts after the SYN's own sequence number.
@@ -225,7 +251,7 @@ impl TcpSession {
             // A FIN on a SYN is not a close: many stacks ignore it, so honouring it would let an
             // attacker end inspection of a stream the receiver keeps reading (the decoder
             // reports the combination as `tcp_syn_fin`).
-            if seg.has(flags::FIN) && !syn {
+            if fin {
                 let fin_seq = seg.seq.wrapping_add(u32::from(syn)).wrapping_add(seg.payload.len() as u32);
                 stream.set_fin(fin_seq);
             }
@@ -248,6 +274,10 @@ impl TcpSession {
         // The peer's acknowledgement says what it accepted of the data sent towards it.
         let other = dir.reverse();
         if ack {
+            // An acknowledgement past the start of data never seen reveals a gap to report.
+            if self.start[other.index()].is_some_and(|start| start != seg.ack) {
+                self.materialize(other.index(), config);
+            }
             if let Some(stream) = self.streams[other.index()].as_mut() {
                 stream.flush_to(seg.ack, &mut |c| sink(other, c));
             }
@@ -275,7 +305,10 @@ impl TcpSession {
         matches!(self.state, TcpState::Closed | TcpState::Closing | TcpState::SynSent)
     }
 
-    fn new_stream(&self, initial_seq: u32) -> StreamReassembler {
-        StreamReassembler::new(initial_seq, self.config.policy, self.config.stream)
+    /// Allocate direction `d`'s reassembler, starting at its known first sequence number.
+    fn materialize(&mut self, d: usize, config: &TcpConfig) {
+        if let (None, Some(start)) = (&self.streams[d], self.start[d]) {
+            self.streams[d] = Some(Box::new(StreamReassembler::new(start, config.policy, config.stream)));
+        }
     }
 }
