@@ -11,6 +11,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod check;
+
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use ids_pipeline::{ChecksumMode, EngineConfig, Input, NullInspector, NullOutput, Progress};
@@ -40,6 +42,23 @@ struct Args {
     /// Stop after reading this many packets.
     #[arg(short = 'n', value_name = "COUNT")]
     count: Option<u64>,
+
+    /// Load rules from this file (Snort 2.9, Snort 3 or Suricata syntax); repeatable.
+    #[arg(short = 'R', value_name = "RULES")]
+    rules: Vec<PathBuf>,
+
+    /// Test the configuration: load the rule files, report loaded and rejected rules with the
+    /// reasons, and exit (status 1 when a rule was rejected).
+    #[arg(short = 'T')]
+    test: bool,
+
+    /// Make any rule error fatal (unknown keywords, missing sid).
+    #[arg(long)]
+    strict: bool,
+
+    /// Also parse `#`-commented rules (with -T: check a whole rule set, disabled rules too).
+    #[arg(long)]
+    include_disabled: bool,
 
     /// Quiet: no progress display and no summary.
     #[arg(short = 'q')]
@@ -80,6 +99,18 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<ExitCode> {
+    if args.test {
+        if args.rules.is_empty() {
+            bail!("-T checks rule files: give them with -R FILE");
+        }
+        let outcome = check::check(&args.rules, args.strict, args.include_disabled);
+        print!("{}", outcome.text);
+        println!("{}", if outcome.ok { "configuration OK" } else { "configuration has errors" });
+        return Ok(if outcome.ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    if !args.rules.is_empty() {
+        bail!("detection is not wired into the engine in this build; check rule files with -T -R FILE");
+    }
     if let Some(iface) = &args.interface {
         bail!("live capture (-i {iface}) is not available in this build yet; read captures with -r");
     }

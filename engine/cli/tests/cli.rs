@@ -117,3 +117,35 @@ fn every_shared_capture_runs_with_exit_status_0() {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "exit {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn test_mode_reports_rejections_with_position_and_exits_1() {
+    let dir = std::env::temp_dir().join(format!("ids-cli-T-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("local.rules");
+    std::fs::write(
+        &file,
+        "alert tcp any any -> any 80 (msg:\"good\"; content:\"GET\"; sid:1;)\n\
+         alert tcp any any -> any 8a0 (msg:\"bad port\"; content:\"x\"; sid:2;)\n\
+         alert udp any any -> any 53 (msg:\"also good\"; content:\"|01 00|\"; sid:3;)\n",
+    )
+    .unwrap();
+    let out = ids().args(["-T", "-R"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rules loaded: 2"), "{text}");
+    assert!(text.contains("rules rejected: 1"), "{text}");
+    assert!(text.contains("local.rules:2:"), "the rejection names file and line:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn test_mode_loads_a_shared_rule_set() {
+    let set = repo().join("../shared/rules/snort3-community");
+    if !set.is_dir() {
+        return;
+    }
+    let out = ids().args(["-T", "-R"]).arg(&set).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rules loaded: 4017"));
+}
