@@ -12,7 +12,7 @@
 
 use crate::dns::parse_message;
 use crate::http::METHODS;
-use crate::{AppProto, Limits};
+use crate::{Anomaly, AppProto, Limits};
 
 /// What a probe concluded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,10 +44,14 @@ fn http_request(ts: &[u8]) -> Probe {
         pat.push(b' ');
         match prefix(ts, &pat) {
             Some(true) => {
-                // The request-target must follow: a path, an absolute URI, `*` or an authority.
+                // The request-target must follow: a path, an absolute URI (scheme first), `*`
+                // or an authority (a host name or `[IPv6]`). Other printable starts are text
+                // protocols with an HTTP-like verb, e.g. NATS `CONNECT {"verbose":...}`.
                 return match ts.get(pat.len()) {
                     None => Probe::NeedMore,
-                    Some(&c) if c > 0x20 && c < 0x7f => Probe::Found(AppProto::Http),
+                    Some(&c) if c == b'/' || c == b'*' || c == b'[' || c.is_ascii_alphanumeric() => {
+                        Probe::Found(AppProto::Http)
+                    }
                     Some(_) => Probe::Unknown,
                 };
             }
@@ -115,7 +119,24 @@ fn dns_tcp(s: &[u8], response: bool) -> Probe {
             return Probe::Unknown;
         }
     }
-    let Some(msg) = s.get(2..2 + len) else { return Probe::NeedMore };
+    let Some(msg) = s.get(2..2 + len) else {
+        // A long message (a TKEY or TSIG token, a big response) may not fit in what the
+        // engine buffers for probing: once a good part of it is here, decide on its header
+        // and questions alone (records counted as absent, what follows is left unparsed).
+        if s.len() < 512 {
+            return Probe::NeedMore;
+        }
+        let mut head = s[2..].to_vec();
+        head[6..12].fill(0);
+        return match parse_message(&head, &Limits::default()) {
+            Some(m)
+                if !m.questions.is_empty() && m.anomalies.iter().all(|&a| a == Anomaly::DnsTrailingData) =>
+            {
+                Probe::Found(AppProto::Dns)
+            }
+            _ => Probe::Unknown,
+        };
+    };
     match parse_message(msg, &Limits::default()) {
         Some(m) if m.anomalies.is_empty() => Probe::Found(AppProto::Dns),
         _ => Probe::Unknown,
@@ -228,12 +249,19 @@ pub fn probe_tcp(first_to_server: &[u8], first_to_client: &[u8]) -> Probe {
 /// Well-known DNS ports (DNS, mDNS, LLMNR).
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 
+/// NetBIOS name service (RFC 1002): DNS's message format with its own name encoding and
+/// semantics. Its queries parse cleanly as DNS, so the content check alone would call it DNS.
+const NBNS_PORT: u16 = 137;
+
 /// Names the protocol of a UDP datagram (DNS only for now). Ports only relax the checks: on a
 /// DNS port a message with anomalies still counts as DNS (so its anomalies get reported); on
 /// any other port it must parse cleanly with at least one question.
 pub fn probe_udp(payload: &[u8], src_port: u16, dst_port: u16) -> Option<AppProto> {
     let m = parse_message(payload, &Limits::default())?;
     let on_dns_port = DNS_PORTS.contains(&src_port) || DNS_PORTS.contains(&dst_port);
+    if !on_dns_port && (src_port == NBNS_PORT || dst_port == NBNS_PORT) {
+        return None;
+    }
     let sane = m.questions.len() <= 16 && m.opcode() <= 6;
     if on_dns_port && sane || sane && m.anomalies.is_empty() && !m.questions.is_empty() {
         Some(AppProto::Dns)
@@ -256,6 +284,14 @@ mod tests {
             v.append(&mut m);
             v
         };
+        let long_dnsq = {
+            let mut m = unhex("0006 0000 0001 0000 0000 0001 076578616d706c65 03636f6d 00 00f9 00ff");
+            m.extend_from_slice(&[0, 0, 0xf9, 0, 0xff, 0, 0, 0, 0, 0x0b, 0x8a]);
+            m.resize(3000, 0x41);
+            let mut v = (m.len() as u16).to_be_bytes().to_vec();
+            v.append(&mut m);
+            v
+        };
         let cases: &[(&[u8], &[u8], Probe)] = &[
             (b"GET / HTTP/1.1\r\n", b"", Probe::Found(Http)),
             (b"GE", b"", Probe::NeedMore),
@@ -270,6 +306,8 @@ mod tests {
             (b"", b"SSH-2.0-x\r\n", Probe::Found(Ssh)),
             (&dnsq, b"", Probe::Found(Dns)),
             (&dnsq[..10], b"", Probe::NeedMore),
+            // A 3000-byte query of which the first 600 bytes are here: decided on its question.
+            (&long_dnsq[..600], b"", Probe::Found(Dns)),
             (b"", b"220 ProFTPD Server ready\r\n", Probe::Found(Ftp)),
             (b"", b"220 mx.example.com ESMTP Postfix\r\n", Probe::Found(Smtp)),
             (b"", b"220 host ready\r\n", Probe::NeedMore),
@@ -282,6 +320,10 @@ mod tests {
             (b"\x00\x00\x00\x2fbinary", b"\x00\x01", Probe::Unknown),
             (b"GET\x00/ HTTP/1.1\r\n", b"\x00\x01junkjunkjunkjunk", Probe::Unknown),
             (b"random text\r\n", b"more random\r\n", Probe::Unknown),
+            // A verb followed by something that is no request-target (NATS).
+            (b"CONNECT {\"verbose\":false}\r\n", b"INFO {}\r\n", Probe::Unknown),
+            (b"CONNECT [::1]:443 HTTP/1.1\r\n", b"", Probe::Found(Http)),
+            (b"GET http://a/ HTTP/1.1\r\n", b"", Probe::Found(Http)),
             (b"", b"", Probe::NeedMore),
         ];
         for (ts, tc, want) in cases {
@@ -296,6 +338,8 @@ mod tests {
         assert_eq!(probe_udp(&q[..q.len() - 1], 40000, 5300), None);
         assert_eq!(probe_udp(&q[..q.len() - 1], 40000, 53), Some(Dns));
         assert_eq!(probe_udp(b"\x01\x02\x03", 40000, 53), None);
+        // The same message between NetBIOS name service ports is NBNS, not DNS.
+        assert_eq!(probe_udp(&q, 137, 137), None);
         // Random-looking payload on a non-DNS port.
         assert_eq!(
             probe_udp(b"\x17\xfe\xfd\x00\x01\x00\x00\x00\x00\x00\x01\x00\x10abcdefgh", 1000, 2000),

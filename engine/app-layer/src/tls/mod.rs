@@ -326,6 +326,11 @@ struct Half {
 pub struct TlsParser {
     limits: Limits,
     halves: [Half; 2],
+    /// A ServerHello (or HelloRetryRequest) selected TLS 1.3: ChangeCipherSpec records are
+    /// then only middlebox-compatibility dummies (RFC 8446 D.4) and encryption is signalled by
+    /// application-data records alone. A client sends one before its second ClientHello
+    /// after a HelloRetryRequest, which must still be parsed.
+    tls13: bool,
 }
 
 impl TlsParser {
@@ -340,7 +345,7 @@ impl TlsParser {
             encrypted: false,
             dead: false,
         };
-        TlsParser { limits, halves: [half(), half()] }
+        TlsParser { limits, halves: [half(), half()], tls13: false }
     }
 
     fn status(&self, dir: Direction) -> ParseStatus {
@@ -389,6 +394,11 @@ impl TlsParser {
                     }
                     h.first = false;
                     pos += 5;
+                    if ct == CT_CCS && self.tls13 {
+                        // A compatibility dummy: skipped like an alert.
+                        h.rec = if len == 0 { Rec::Header } else { Rec::Body(ct, len) };
+                        continue;
+                    }
                     if ct == CT_CCS || ct == CT_APPDATA {
                         // Everything after this in this direction is encrypted.
                         h.encrypted = true;
@@ -458,6 +468,7 @@ impl TlsParser {
                 Some(sh) => {
                     // In TLS 1.3 everything the server sends after ServerHello is encrypted
                     // (in records that look like application data).
+                    self.tls13 |= sh.version == 0x0304;
                     out(AppEvent::TlsServerHello(Box::new(sh)));
                 }
                 None => an.push(Anomaly::TlsHandshakeInvalid),

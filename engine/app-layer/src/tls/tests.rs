@@ -123,3 +123,28 @@ fn gaps() {
     p.parse(ToClient, &[21, 3, 3, 0, 2, 1], &mut |e| ev.push(e));
     assert_eq!(p.gap(ToClient, 1, &mut |e| ev.push(e)), ParseStatus::Ok);
 }
+
+/// TLS 1.3 with a HelloRetryRequest: the client answers with a compatibility ChangeCipherSpec
+/// and a second ClientHello (as in nDPI's `steam.pcapng`), which must still be reported.
+#[test]
+fn second_client_hello_after_hello_retry_request() {
+    let hello = &C2S[..5 + 0x200];
+    let mut sh = vec![0x03, 0x03];
+    sh.extend_from_slice(&HRR_RANDOM);
+    sh.extend_from_slice(&[0, 0x13, 0x01, 0, 0, 6, 0, 0x2b, 0, 2, 3, 4]);
+    let mut hs = vec![2, 0, 0, sh.len() as u8];
+    hs.extend_from_slice(&sh);
+    let mut hrr = vec![0x16, 3, 3, 0, hs.len() as u8];
+    hrr.extend_from_slice(&hs);
+    hrr.extend_from_slice(&[0x14, 3, 3, 0, 1, 1]);
+    let mut second = vec![0x14, 3, 3, 0, 1, 1];
+    second.extend_from_slice(hello);
+    let (ev, st) = feed(&mut parser(), &[(ToServer, hello), (ToClient, &hrr), (ToServer, &second)]);
+    let hellos = ev.iter().filter(|e| matches!(e, AppEvent::TlsClientHello(_))).count();
+    assert_eq!(hellos, 2, "{ev:?}");
+    assert!(
+        matches!(ev.iter().find(|e| matches!(e, AppEvent::TlsServerHello(_))), Some(AppEvent::TlsServerHello(s)) if s.hello_retry_request)
+    );
+    assert_eq!(st, ParseStatus::Ok);
+    assert!(anomalies(&ev).is_empty());
+}
