@@ -8,7 +8,7 @@
 
 use ids_capture::Timestamp;
 use ids_decode::Packet;
-use ids_flow::{Direction, EndReason, Flow, FlowInfo};
+use ids_flow::{Direction, EndReason, Flow, FlowInfo, TcpState};
 use ids_reassembly::tcp::Chunk;
 
 /// Where an event sits in the run's deterministic order.
@@ -79,6 +79,12 @@ pub struct PacketContext<'p, 'a> {
 pub struct FlowContext<'f, S> {
     pub info: &'f FlowInfo,
     pub direction: Direction,
+    /// Snort's `flow:established`: a TCP connection whose handshake completed or that was
+    /// picked up midstream (and not yet closed by a reset); for other protocols, a flow that
+    /// has carried packets both ways.
+    pub established: bool,
+    /// The TCP connection state, for TCP flows.
+    pub tcp_state: Option<TcpState>,
     pub state: &'f mut S,
 }
 

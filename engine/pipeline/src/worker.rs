@@ -3,7 +3,9 @@
 
 use ids_capture::{LinkType, Timestamp};
 use ids_decode::{decode, decode_ip, Packet, Transport};
-use ids_flow::{Direction, EndReason, Flow, FlowInfo, FlowObserver, FlowTable, PacketTuple, TcpHeader};
+use ids_flow::{
+    Direction, EndReason, Flow, FlowInfo, FlowObserver, FlowTable, PacketTuple, TcpHeader, TcpState,
+};
 use ids_reassembly::tcp::Chunk;
 
 use crate::config::{ChecksumMode, EngineConfig};
@@ -227,10 +229,19 @@ impl<I: Inspector> Worker<I> {
         let mut relay = Relay { inspector, emitter, stats, sweep: None, current: None };
         let verdict = flows.process(&tuple, ip_len, tcp.as_ref(), meta.ts, &mut relay);
         let ctx = PacketContext { number: meta.number, ts: meta.ts, packet: pkt, reassembled };
-        let flow = self.flows.get_mut(verdict.flow).map(|f| FlowContext {
-            info: &f.info,
-            direction: verdict.direction,
-            state: &mut f.state,
+        let flow = self.flows.get_mut(verdict.flow).map(|f| {
+            let tcp_state = f.tcp.as_ref().map(|t| t.state);
+            let established = match tcp_state {
+                Some(state) => matches!(state, TcpState::Established | TcpState::Closing | TcpState::Closed),
+                None => f.info.packets[0] > 0 && f.info.packets[1] > 0,
+            };
+            FlowContext {
+                info: &f.info,
+                direction: verdict.direction,
+                established,
+                tcp_state,
+                state: &mut f.state,
+            }
         });
         self.inspector.packet(&ctx, flow, &mut self.emitter);
     }
