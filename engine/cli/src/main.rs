@@ -1,6 +1,10 @@
 //! `ids`: the command line. Flags mean what they mean to Snort users (`-r`, `-z`, `-k`, `-n`,
 //! `-q`), so their habits and scripts carry over.
 //!
+//! With `-R rules` the run detects: the rules are compiled once, every worker runs the
+//! application layer and the rules ([`ids_inspect::Sensor`]), and alerts go to `-A` (default
+//! `fast`: Snort 3's `alert_fast.txt` in the `-l` directory, the current one by default).
+//!
 //! Exit status: 0 when every input was read, 1 when an input could not be opened or read to its
 //! end (the others are still processed), 2 for usage errors.
 
@@ -12,10 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod check;
+mod detect;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use ids_pipeline::{ChecksumMode, EngineConfig, Input, NullInspector, NullOutput, Progress};
+use ids_inspect::{AppLayerConfig, Sensor, SensorStats};
+use ids_output::{AlertMode, OutputOptions, OutputSet};
+use ids_pipeline::{ChecksumMode, EngineConfig, Input, NullInspector, NullOutput, Progress, RunSummary};
 use ids_reassembly::defrag::FragPolicy;
 use ids_reassembly::tcp::StreamPolicy;
 
@@ -47,8 +54,31 @@ struct Args {
     #[arg(short = 'R', value_name = "RULES")]
     rules: Vec<PathBuf>,
 
+    /// Alert mode: fast (alert_fast.txt in the log directory), console (fast lines on
+    /// stdout), json (EVE records in eve.json), none. `alert_` prefixes are accepted.
+    /// Default with -R: fast.
+    #[arg(short = 'A', value_name = "MODE")]
+    alert_mode: Option<String>,
+
+    /// Log directory for alert files (must exist); default the current directory.
+    #[arg(short = 'l', value_name = "DIR", default_value = ".")]
+    log_dir: PathBuf,
+
+    /// Timestamps in UTC.
+    #[arg(short = 'U')]
+    utc: bool,
+
+    /// Show the year in fast-alert timestamps.
+    #[arg(short = 'y')]
+    year: bool,
+
+    /// classification.config to read (repeatable); default: the one next to the rule files.
+    #[arg(long, value_name = "FILE")]
+    classification: Vec<PathBuf>,
+
     /// Test the configuration: load the rule files, report loaded and rejected rules with the
-    /// reasons, and exit (status 1 when a rule was rejected).
+    /// reasons, compile them and report what the detection engine rejected, and exit
+    /// (status 1 when a rule was rejected).
     #[arg(short = 'T')]
     test: bool,
 
@@ -105,11 +135,11 @@ fn run(args: Args) -> Result<ExitCode> {
         }
         let outcome = check::check(&args.rules, args.strict, args.include_disabled);
         print!("{}", outcome.text);
-        println!("{}", if outcome.ok { "configuration OK" } else { "configuration has errors" });
-        return Ok(if outcome.ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
-    }
-    if !args.rules.is_empty() {
-        bail!("detection is not wired into the engine in this build; check rule files with -T -R FILE");
+        let loaded = detect::load(&args.rules, &args.classification, args.strict, args.include_disabled);
+        print!("{}", detect::compile_text(&loaded));
+        let ok = outcome.ok && loaded.compile.rejected.is_empty();
+        println!("{}", if ok { "configuration OK" } else { "configuration has errors" });
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
     if let Some(iface) = &args.interface {
         bail!("live capture (-i {iface}) is not available in this build yet; read captures with -r");
@@ -141,13 +171,20 @@ fn run(args: Args) -> Result<ExitCode> {
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let ticker = show_progress.then(|| spawn_progress(progress.clone()));
 
-    let summary = ids_pipeline::run(
-        Input::paths(&inputs),
-        &config,
-        |_| NullInspector,
-        NullOutput,
-        Some(progress.clone()),
-    );
+    let mut alerts = None;
+    let summary = if args.rules.is_empty() {
+        ids_pipeline::run(
+            Input::paths(&inputs),
+            &config,
+            |_| NullInspector,
+            NullOutput,
+            Some(progress.clone()),
+        )
+    } else {
+        let (summary, section) = run_detection(&args, &inputs, &config, &progress)?;
+        alerts = Some(section);
+        summary
+    };
 
     if let Some((done, handle)) = ticker {
         done.store(true, Ordering::Relaxed);
@@ -160,8 +197,79 @@ fn run(args: Args) -> Result<ExitCode> {
     }
     if !args.quiet {
         print!("{summary}");
+        if let Some(section) = &alerts {
+            print!("{section}");
+        }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Loads and compiles the rules, runs the sensor over the inputs and returns the run's summary
+/// and its alerts section.
+fn run_detection(
+    args: &Args,
+    inputs: &[PathBuf],
+    config: &EngineConfig,
+    progress: &Arc<Progress>,
+) -> Result<(RunSummary, String)> {
+    let mode: AlertMode = match &args.alert_mode {
+        Some(m) => m.parse()?,
+        None => AlertMode::Fast,
+    };
+    let options = OutputOptions { utc: args.utc, year: args.year, ..Default::default() };
+    // Open the output before the (possibly long) rule compilation, so a bad -l fails at once.
+    let set = OutputSet::open(mode, &args.log_dir, options)?;
+    let loaded = detect::load(&args.rules, &args.classification, args.strict, args.include_disabled);
+    if loaded.load.rules.is_empty() {
+        bail!("no rules loaded from {} (check them with -T)", args.rules.len());
+    }
+    if !args.quiet {
+        eprintln!(
+            "ids: rules: {} files, {} loaded, {} rejected by the parser, {} compiled, {} rejected by the engine \
+             (details with -T)",
+            loaded.load.files.len(),
+            loaded.load.rules.len(),
+            loaded.load.errors.len(),
+            loaded.compile.compiled,
+            loaded.compile.rejected.len()
+        );
+        eprintln!(
+            "ids: startup: rules parse {:.3}s, compile {:.3}s",
+            loaded.parse_time.as_secs_f64(),
+            loaded.compile_time.as_secs_f64()
+        );
+        for n in &loaded.class_notes {
+            eprintln!("ids: classification: {n}");
+        }
+    }
+    let (output, result) = detect::AlertOutput::new(set);
+    let stats = Arc::new(std::sync::Mutex::new(SensorStats::default()));
+    let rules = loaded.rules.clone();
+    let summary = ids_pipeline::run(
+        Input::paths(inputs),
+        config,
+        |_| Sensor::with_stats(rules.clone(), AppLayerConfig::default(), stats.clone()),
+        output,
+        Some(progress.clone()),
+    );
+    let (written, error) = result.lock().map(|r| r.clone()).unwrap_or_default();
+    if let Some(e) = error {
+        eprintln!("ids: writing alerts: {e}");
+    }
+    let stats = stats.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut section = String::from("\n");
+    section.push_str(&stats.to_string());
+    section.push_str(&format!("alerts_written: {} ({mode})\n", written.alerts_written));
+    section.push_str(&format!(
+        "startup_seconds: parse {:.3} compile {:.3}\n",
+        loaded.parse_time.as_secs_f64(),
+        loaded.compile_time.as_secs_f64()
+    ));
+    let app = stats.app.to_string();
+    if !app.is_empty() {
+        section.push_str(&app);
+    }
+    Ok((summary, section))
 }
 
 /// A progress line on stderr (only when it is a terminal): packets read and the rate.
