@@ -17,25 +17,10 @@ use std::path::{Path, PathBuf};
 use ids_app_layer::AppEvent;
 use ids_inspect::{AppLayerConfig, AppLayerInspector, AppRecord};
 use ids_pipeline::{ChecksumMode, EngineConfig, EventKey, Input, Output};
-
-fn shared_pcaps() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps");
-    dir.is_dir().then_some(dir)
-}
+use ids_testkit::{read_tsv, shared_pcaps, unlisted_differences, Differences};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pcaps/fixtures/app-layer")
-}
-
-/// Rows of a TSV fixture as maps from column name to value; `#` lines are comments.
-fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
-    let Some(header) = lines.next() else { return Vec::new() };
-    let columns: Vec<&str> = header.split('\t').collect();
-    lines
-        .map(|line| columns.iter().map(|c| c.to_string()).zip(line.split('\t').map(str::to_string)).collect())
-        .collect()
+    ids_testkit::fixtures().join("app-layer")
 }
 
 /// The compared fields: (fixture file, field in the fixture, name in reports).
@@ -182,7 +167,7 @@ fn app_layer_fields_agree_with_tshark() {
     // Per field: (records tshark reported, of which the engine reported too, engine-only).
     let mut totals: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
     // (path, field) -> (engine-only records, tshark-only records), with examples.
-    let mut found: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    let mut found = Differences::new();
     let mut examples: BTreeMap<(String, String), String> = BTreeMap::new();
     let empty = BTreeMap::new();
     for row in &captures {
@@ -227,29 +212,10 @@ fn app_layer_fields_agree_with_tshark() {
     // The reviewed list: path field ids tshark reason (ids: engine-only records, tshark:
     // tshark-only records).
     let list = dir.join("differences.tsv");
-    let listed: BTreeMap<(String, String), (String, String)> = if list.exists() {
-        read_tsv(&list)
-            .into_iter()
-            .map(|r| ((r["path"].clone(), r["field"].clone()), (r["ids"].clone(), r["tshark"].clone())))
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
-    let mut problems = Vec::new();
-    for (key @ (path, field), (ids, tshark)) in &found {
-        let ex = &examples[key];
-        match listed.get(key) {
-            Some(f) if f == &(ids.clone(), tshark.clone()) => {}
-            Some((li, lt)) => problems
-                .push(format!("{path}\t{field}\t{ids}\t{tshark}\t(listed as ids {li}, tshark {lt}) {ex}")),
-            None => problems.push(format!("{path}\t{field}\t{ids}\t{tshark}\t(not listed) {ex}")),
-        }
+    for (key, (ids, tshark)) in &found {
+        eprintln!("{}\t{}\t{ids}\t{tshark}\t{}", key.0, key.1, examples[key]);
     }
-    for (key @ (path, field), (ids, tshark)) in &listed {
-        if !found.contains_key(key) {
-            problems.push(format!("{path}\t{field}\t{ids}\t{tshark}\t(listed, but the values now agree)"));
-        }
-    }
+    let problems = unlisted_differences(&found, &list);
     assert!(
         problems.is_empty() && low.is_empty(),
         "agreement below 99%: {low:?}\n{} differences not as listed in {} (path, field, ids-only records, \

@@ -1,38 +1,17 @@
 //! Shared helpers for the suites that run the engine over real captures and compare with the
 //! figures tshark gives (`pcaps/fixtures/`, made by `scripts/make-tshark-fixtures.py`).
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ids_flow::{Direction, EndReason, Flow, FlowInfo};
 use ids_pipeline::{
     ChecksumMode, Emitter, EngineConfig, EventKey, FlowContext, Inspector, Output, PacketContext, RunSummary,
 };
 use ids_reassembly::tcp::Chunk;
-
-/// `../shared/pcaps`, when it is there.
-pub fn shared_pcaps() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps");
-    dir.is_dir().then(|| dir.canonicalize().unwrap_or(dir))
-}
-
-pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pcaps/fixtures")
-}
-
-/// Rows of a TSV fixture as maps from column name to value; `#` lines are comments.
-pub fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
-    let Some(header) = lines.next() else { return Vec::new() };
-    let columns: Vec<&str> = header.split('\t').collect();
-    lines
-        .map(|line| columns.iter().map(|c| c.to_string()).zip(line.split('\t').map(str::to_string)).collect())
-        .collect()
-}
+pub use ids_testkit::{capture_files, fixtures, read_tsv, shared_pcaps, unlisted_differences, Differences};
 
 /// An engine configuration for comparisons with tshark, which checks no checksums.
 pub fn config(workers: usize) -> EngineConfig {
@@ -174,62 +153,4 @@ pub fn endpoint((ip, port): (IpAddr, u16)) -> String {
         IpAddr::V4(a) => format!("{a}:{port}"),
         IpAddr::V6(a) => format!("[{a}]:{port}"),
     }
-}
-
-/// Capture files under a directory, by extension, in path order.
-pub fn capture_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if is_capture_name(&p) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-pub fn is_capture_name(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    [".pcap", ".pcapng", ".cap", ".trace", ".dump", ".dmp"].iter().any(|ext| name.ends_with(ext))
-}
-
-/// A figure where the engine and tshark differ: (capture path, field) → (ids value, tshark value).
-pub type Differences = std::collections::BTreeMap<(String, String), (String, String)>;
-
-/// Check differences found against a reviewed list (a TSV with columns path, field, ids, tshark,
-/// reason): every difference must be listed with the same figures, and every listed difference
-/// must still occur, so the list stays true. Returns the problems, one line each.
-pub fn unlisted_differences(found: &Differences, list: &Path) -> Vec<String> {
-    let listed: Differences = if list.exists() {
-        read_tsv(list)
-            .into_iter()
-            .map(|r| ((r["path"].clone(), r["field"].clone()), (r["ids"].clone(), r["tshark"].clone())))
-            .collect()
-    } else {
-        Differences::new()
-    };
-    let mut problems = Vec::new();
-    for (key @ (path, field), (ids, tshark)) in found {
-        match listed.get(key) {
-            Some(figures) if figures == &(ids.clone(), tshark.clone()) => {}
-            Some((l_ids, l_tshark)) => problems.push(format!(
-                "{path}\t{field}\t{ids}\t{tshark}\t(listed as ids {l_ids}, tshark {l_tshark})"
-            )),
-            None => problems.push(format!("{path}\t{field}\t{ids}\t{tshark}\t(not listed)")),
-        }
-    }
-    for (key @ (path, field), (ids, tshark)) in &listed {
-        if !found.contains_key(key) {
-            problems.push(format!("{path}\t{field}\t{ids}\t{tshark}\t(listed, but the figures now agree)"));
-        }
-    }
-    problems
 }
