@@ -69,8 +69,9 @@ pub fn unlisted_differences_in(found: &Differences, list: &Path, oracle_column: 
     for (key @ (path, field), (ids, oracle)) in found {
         match listed.get(key) {
             Some(figures) if figures == &(ids.clone(), oracle.clone()) => {}
-            Some((l_ids, l_oracle)) => problems
-                .push(format!("{path}\t{field}\t{ids}\t{oracle}\t(listed as ids {l_ids}, {oracle_column} {l_oracle})")),
+            Some((l_ids, l_oracle)) => problems.push(format!(
+                "{path}\t{field}\t{ids}\t{oracle}\t(listed as ids {l_ids}, {oracle_column} {l_oracle})"
+            )),
             None => problems.push(format!("{path}\t{field}\t{ids}\t{oracle}\t(not listed)")),
         }
     }
@@ -121,7 +122,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ids-testkit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let list = dir.join("d.tsv");
-        std::fs::write(&list, "# c\npath\tfield\tids\ttshark\treason\na\tx\t1\t2\twhy\nb\ty\t3\t4\twhy\n").unwrap();
+        std::fs::write(&list, "# c\npath\tfield\tids\ttshark\treason\na\tx\t1\t2\twhy\nb\ty\t3\t4\twhy\n")
+            .unwrap();
         let mut found = Differences::new();
         found.insert(("a".into(), "x".into()), ("1".into(), "2".into()));
         found.insert(("c".into(), "z".into()), ("5".into(), "6".into()));
