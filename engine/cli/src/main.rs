@@ -42,9 +42,12 @@ struct Args {
     #[arg(short = 'z', value_name = "N", default_value_t = 0)]
     workers: usize,
 
-    /// Checksum verification: all, none, noip, notcp, noudp, noicmp.
-    #[arg(short = 'k', value_name = "MODE", default_value = "all")]
-    checksums: ChecksumMode,
+    /// Checksum verification: auto (the default: verify all, unless the first 1,000 packets
+    /// show checksum offload, as Suricata does for capture files), all (Snort's default),
+    /// none, noip, notcp, noudp, noicmp. Packets with bad checksums are counted but not
+    /// tracked or inspected.
+    #[arg(short = 'k', value_name = "MODE", default_value = "auto")]
+    checksums: String,
 
     /// Stop after reading this many packets.
     #[arg(short = 'n', value_name = "COUNT")]
@@ -148,8 +151,12 @@ fn run(args: Args) -> Result<ExitCode> {
         bail!("nothing to read: give a capture with -r FILE (or -r - for standard input)");
     }
     let inputs = ids_capture::expand_inputs(&args.read).context("listing inputs")?;
-    let mut config =
-        EngineConfig { checksums: args.checksums, max_packets: args.count, ..Default::default() };
+    let mut config = EngineConfig { max_packets: args.count, ..Default::default() };
+    if args.checksums == "auto" {
+        config.checksum_auto = true;
+    } else {
+        config.checksums = args.checksums.parse::<ChecksumMode>().map_err(anyhow::Error::msg)?;
+    }
     if args.workers > 0 {
         config.workers = args.workers;
     }

@@ -149,3 +149,21 @@ fn test_mode_loads_a_shared_rule_set() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("rules loaded: 4017"));
 }
+
+/// `-k auto` (the default) notices checksum offload in a capture and verifies nothing; `-k all`
+/// drops the offloaded packets from tracking, as Snort does.
+#[test]
+fn checksum_auto_mode_detects_offload() {
+    let capture = repo().join("../shared/pcaps/suricata-verify/bug-1045/smtpsuricataflowbitsFN.pcap");
+    if !capture.exists() {
+        return;
+    }
+    let auto = ids().arg("-r").arg(&capture).output().unwrap();
+    let auto = String::from_utf8_lossy(&auto.stdout);
+    assert!(auto.contains("checksums_offloaded: 1"), "{auto}");
+    assert!(!auto.contains("bad_tcp_checksum"), "{auto}");
+    let all = ids().args(["-k", "all", "-r"]).arg(&capture).output().unwrap();
+    let all = String::from_utf8_lossy(&all.stdout);
+    assert!(all.contains("bad_tcp_checksum: 3"), "{all}");
+    assert!(!all.contains("checksums_offloaded"), "{all}");
+}

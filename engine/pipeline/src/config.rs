@@ -65,6 +65,11 @@ pub struct EngineConfig {
     /// Stop after this many packets (`-n`).
     pub max_packets: Option<u64>,
     pub checksums: ChecksumMode,
+    /// Suricata's `checksum-checks: auto`: look at the first packets of the run and, when more
+    /// than a tenth of them carry bad checksums (captured on a host with checksum offload),
+    /// verify none; otherwise verify as `checksums` says. Decided before any packet is
+    /// inspected, so every packet of a run is treated alike.
+    pub checksum_auto: bool,
     /// Whether the VLAN id is part of the flow key (Suricata's `vlan.use-for-tracking`). Off
     /// for networks where the two directions of a connection travel on different VLANs.
     pub track_vlan: bool,
@@ -94,6 +99,7 @@ impl Default for EngineConfig {
             batch_packets: 256,
             max_packets: None,
             checksums: ChecksumMode::ALL,
+            checksum_auto: false,
             track_vlan: true,
             timeouts: Timeouts::default(),
             max_flows: 1 << 20,

@@ -38,6 +38,8 @@ pub struct WorkerStats {
     pub fragments: u64,
     pub reassembled_datagrams: u64,
     pub bad_checksum: ChecksumCounts,
+    /// 1 when `-k auto` found checksum offload in the sample and turned verification off.
+    pub checksums_auto_disabled: u64,
     /// Reassembled TCP bytes handed to inspection, and the gaps among them.
     pub stream_bytes: u64,
     pub stream_gaps: u64,
@@ -65,6 +67,7 @@ impl Default for WorkerStats {
             fragments: 0,
             reassembled_datagrams: 0,
             bad_checksum: ChecksumCounts::default(),
+            checksums_auto_disabled: 0,
             stream_bytes: 0,
             stream_gaps: 0,
             stream_gap_bytes: 0,
@@ -163,6 +166,7 @@ impl WorkerStats {
         self.bad_checksum.tcp += o.bad_checksum.tcp;
         self.bad_checksum.udp += o.bad_checksum.udp;
         self.bad_checksum.icmp += o.bad_checksum.icmp;
+        self.checksums_auto_disabled += o.checksums_auto_disabled;
         self.stream_bytes += o.stream_bytes;
         self.stream_gaps += o.stream_gaps;
         self.stream_gap_bytes += o.stream_gap_bytes;

@@ -29,7 +29,7 @@ use ids_decode::{decode, decode_ip, Packet};
 use ids_flow::PacketTuple;
 use ids_reassembly::defrag::{DefragOutcome, Defragmenter, FragKey, FragmentIn};
 
-use crate::config::EngineConfig;
+use crate::config::{ChecksumMode, EngineConfig};
 use crate::counters::WorkerStats;
 use crate::inspect::{EventKey, Inspector, Output};
 use crate::worker::{innermost_vlan, Batch, Entry, OuterContext, PacketMeta, Worker};
@@ -287,7 +287,28 @@ struct Reader<'p> {
     track_vlan: bool,
     /// What the reader counts itself: fragments, reassembled datagrams, defragmentation.
     stats: WorkerStats,
+    /// `-k auto`: the packets (and ticks) held back until the checksum mode is decided.
+    sample: Option<Sample>,
+    checksums: ChecksumMode,
 }
+
+/// The first packets of a run under `-k auto`, held until the checksum mode is decided.
+#[derive(Default)]
+struct Sample {
+    held: Vec<Held>,
+    checked: u32,
+    bad: u32,
+}
+
+enum Held {
+    Tick { number: u64, ts: Timestamp },
+    Packet { number: u64, ts: Timestamp, link_type: LinkType, data: Vec<u8> },
+}
+
+/// How many packets `-k auto` looks at, and the share of bad checksums that means offload
+/// (Suricata's figures: 1,000 packets, 10%).
+const AUTO_SAMPLE: usize = 1000;
+const AUTO_BAD_SHARE: u32 = 10;
 
 impl<'p> Reader<'p> {
     fn new(
@@ -314,6 +335,8 @@ impl<'p> Reader<'p> {
             defrag: Defragmenter::new(config.defrag_config_for(1)),
             track_vlan: config.track_vlan,
             stats: WorkerStats::default(),
+            sample: config.checksum_auto.then(Sample::default),
+            checksums: config.checksums,
         }
     }
 
@@ -356,8 +379,12 @@ impl<'p> Reader<'p> {
                     let ts = rec.ts;
                     self.first_ts.get_or_insert(ts);
                     self.last_ts = Some(ts);
-                    self.maybe_tick(number, ts);
-                    self.dispatch(number, ts, rec.link_type, rec.data);
+                    if self.sample.is_some() {
+                        self.hold(number, ts, rec.link_type, rec.data);
+                    } else {
+                        self.maybe_tick(number, ts);
+                        self.dispatch(number, ts, rec.link_type, rec.data);
+                    }
                     if number % SYNC_INTERVAL == 0 {
                         self.send_all();
                         self.progress.packets.store(number, AtomicOrdering::Relaxed);
@@ -377,18 +404,72 @@ impl<'p> Reader<'p> {
 
     /// Tell every worker, in the same place of the packet sequence, that capture time passed
     /// a second boundary.
-    fn maybe_tick(&mut self, number: u64, ts: Timestamp) {
-        match self.next_tick {
-            None => {}
-            Some(t) if ts < t => return,
-            Some(_) => {
-                self.defrag.expire(ts);
-                for batch in &mut self.batches {
-                    batch.entries.push(Entry::Tick { number, ts });
-                }
+    /// `-k auto`: keep the packet (and any tick before it) until the sample is complete, noting
+    /// whether its checksums are good.
+    fn hold(&mut self, number: u64, ts: Timestamp, link_type: LinkType, data: &[u8]) {
+        let tick_due = self.tick_due(ts);
+        let Some(sample) = self.sample.as_mut() else { return };
+        if tick_due {
+            sample.held.push(Held::Tick { number, ts });
+        }
+        let pkt = decode(link_type, data);
+        let verdicts = [pkt.ipv4_checksum_ok(), pkt.l4_checksum_ok()];
+        if verdicts.iter().any(Option::is_some) {
+            sample.checked += 1;
+            sample.bad += u32::from(verdicts.contains(&Some(false)));
+        }
+        sample.held.push(Held::Packet { number, ts, link_type, data: data.to_vec() });
+        if sample.held.len() >= AUTO_SAMPLE {
+            self.decide_checksums();
+        }
+    }
+
+    /// End the `-k auto` sample: pick the checksum mode, tell every worker, then dispatch the
+    /// held packets in their order.
+    fn decide_checksums(&mut self) {
+        let Some(sample) = self.sample.take() else { return };
+        let offload = sample.bad.saturating_mul(100) > sample.checked.saturating_mul(AUTO_BAD_SHARE);
+        if offload {
+            self.checksums = ChecksumMode::NONE;
+        }
+        self.stats.checksums_auto_disabled = u64::from(offload);
+        for w in 0..self.workers {
+            let mode = self.checksums;
+            self.push(w, &[], |_, _| Entry::Checksums(mode));
+        }
+        for held in sample.held {
+            match held {
+                Held::Tick { number, ts } => self.tick(number, ts),
+                Held::Packet { number, ts, link_type, data } => self.dispatch(number, ts, link_type, &data),
             }
         }
+    }
+
+    fn maybe_tick(&mut self, number: u64, ts: Timestamp) {
+        if self.tick_due(ts) {
+            self.tick(number, ts);
+        }
+    }
+
+    /// Whether capture time passed a whole second since the last tick (never for the first
+    /// packet); moves the next tick past `ts`.
+    fn tick_due(&mut self, ts: Timestamp) -> bool {
+        let due = match self.next_tick {
+            None => false,
+            Some(t) if ts < t => return false,
+            Some(_) => true,
+        };
         self.next_tick = Some(Timestamp::from_secs_nanos(ts.secs().saturating_add(1), 0));
+        due
+    }
+
+    /// Tell every worker, at the same place of the packet sequence, that capture time passed a
+    /// second boundary.
+    fn tick(&mut self, number: u64, ts: Timestamp) {
+        self.defrag.expire(ts);
+        for batch in &mut self.batches {
+            batch.entries.push(Entry::Tick { number, ts });
+        }
     }
 
     /// Decode the packet, hand it to the worker that owns its innermost flow, tell the owners
@@ -486,6 +567,7 @@ impl<'p> Reader<'p> {
     }
 
     fn finish(mut self) -> (Vec<InputReport>, Option<Timestamp>, Option<Timestamp>, WorkerStats) {
+        self.decide_checksums();
         self.send_all();
         self.progress.packets.store(self.number, AtomicOrdering::Relaxed);
         self.txs.clear();

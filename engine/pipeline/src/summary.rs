@@ -72,6 +72,7 @@ impl fmt::Display for RunSummary {
         s.count("bad_tcp_checksum", t.bad_checksum.tcp);
         s.count("bad_udp_checksum", t.bad_checksum.udp);
         s.count("bad_icmp_checksum", t.bad_checksum.icmp);
+        s.count("checksums_offloaded", t.checksums_auto_disabled);
 
         let mut s = Section::new(&mut out, "anomalies");
         for (name, n) in t.anomalies() {

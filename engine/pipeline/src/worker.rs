@@ -36,6 +36,9 @@ pub(crate) enum Entry {
     TunnelHop { number: u64, part: u8, ts: Timestamp, tuple: PacketTuple, len: usize },
     /// Capture time passed a tick boundary before packet `number`: sweep timeouts.
     Tick { number: u64, ts: Timestamp },
+    /// Which checksums to verify from now on (sent once, before any packet, when the reader
+    /// decided it from a sample of the capture).
+    Checksums(ChecksumMode),
 }
 
 /// What a reassembled datagram keeps of the packet that completed it.
@@ -143,6 +146,7 @@ impl<I: Inspector> Worker<I> {
                     self.tunnel_hop(number, part, ts, &tuple, len)
                 }
                 Entry::Tick { number, ts } => self.tick(number, ts),
+                Entry::Checksums(mode) => self.checksums = mode,
             }
         }
         self.emitter.take()
