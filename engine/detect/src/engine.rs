@@ -14,7 +14,7 @@ use crate::facts::{Buffers, FlowFacts, PacketFacts};
 use crate::filters::{EventFilter, FilterTables, RateFilter, Slot, Suppression};
 use crate::ops::{run, Cursor, Data, Eval, SEARCH_BUDGET};
 use crate::pcre::RegexEngine;
-use crate::prefilter::{build_port_groups, Group, PortEntry, PortGroups};
+use crate::prefilter::{build_port_groups, Group, Parts, PortEntry, PortGroups};
 
 /// Knobs for [`RuleSet::compile`].
 #[derive(Clone, Debug, Default)]
@@ -202,6 +202,8 @@ pub struct Detector {
     seen: Vec<u32>,
     pat_seen: Vec<u32>,
     cands: Vec<u32>,
+    /// Pattern matches of one scan.
+    hits: Vec<u32>,
     trans: Vec<Vec<u8>>,
     tmp: Vec<u8>,
     present: Vec<bool>,
@@ -218,6 +220,7 @@ impl Detector {
             seen: vec![0; rs.compiled.len()],
             pat_seen: vec![0; rs.n_patterns as usize],
             cands: Vec::with_capacity(256),
+            hits: Vec::with_capacity(256),
             trans: vec![Vec::new(); rs.vbufs.len()],
             tmp: Vec::new(),
             present: vec![false; rs.vbufs.len()],
@@ -252,6 +255,10 @@ pub struct RuleSet {
     udp: PortGroups,
     tcp_fallback: PortGroups,
     udp_fallback: PortGroups,
+    /// The scan groups of TCP and UDP: the automata over the fast patterns of all the port
+    /// groups (and fallback port groups) of the transport.
+    tcp_scan: Option<u16>,
+    udp_scan: Option<u16>,
     icmp: Option<u16>,
     other: Option<u16>,
     services: HashMap<String, u16>,
@@ -338,6 +345,8 @@ impl RuleSet {
             udp: PortGroups::empty(),
             tcp_fallback: PortGroups::empty(),
             udp_fallback: PortGroups::empty(),
+            tcp_scan: None,
+            udp_scan: None,
             icmp: None,
             other: None,
             services: it.services.clone(),
@@ -430,12 +439,35 @@ impl RuleSet {
         let mut groups = Vec::new();
         let mut pat_base = 0u32;
         let c = &self.compiled;
-        self.tcp = build_port_groups("tcp", &tcp, c, &mut groups, &mut pat_base)?;
-        self.udp = build_port_groups("udp", &udp, c, &mut groups, &mut pat_base)?;
-        self.icmp = build_port_groups("icmp", &icmp, c, &mut groups, &mut pat_base)?.any;
-        self.other = build_port_groups("ip", &other, c, &mut groups, &mut pat_base)?.any;
-        self.tcp_fallback = build_port_groups("tcp fallback", &tcp_fb, c, &mut groups, &mut pat_base)?;
-        self.udp_fallback = build_port_groups("udp fallback", &udp_fb, c, &mut groups, &mut pat_base)?;
+        let (pb, ix, all) = (&mut pat_base, Parts::Indexes, Parts::All);
+        self.tcp = build_port_groups("tcp", &tcp, c, &mut groups, pb, ix)?;
+        self.udp = build_port_groups("udp", &udp, c, &mut groups, pb, ix)?;
+        self.icmp = build_port_groups("icmp", &icmp, c, &mut groups, pb, all)?.any;
+        self.other = build_port_groups("ip", &other, c, &mut groups, pb, all)?.any;
+        self.tcp_fallback = build_port_groups("tcp fallback", &tcp_fb, c, &mut groups, pb, ix)?;
+        self.udp_fallback = build_port_groups("udp fallback", &udp_fb, c, &mut groups, pb, ix)?;
+        // One scan group per transport (Snort adds the any-any rules to every port group so a
+        // packet searches one automaton per buffer; this goes one step further): its automata
+        // hold the fast patterns of every port group and fallback port group of the transport,
+        // so a TCP/UDP packet scans each buffer once whatever its ports. A pattern of a rule
+        // whose ports do not match only makes a candidate that the header check rejects.
+        for (label, main, fb) in [("tcp scan", &tcp, &tcp_fb), ("udp scan", &udp, &udp_fb)] {
+            let mut members: Vec<u32> = main.iter().chain(fb.iter()).map(|e| e.rule).collect();
+            members.sort_unstable();
+            members.dedup();
+            let scan = if members.is_empty() {
+                None
+            } else {
+                let gi = u16::try_from(groups.len()).map_err(|_| "too many groups")?;
+                groups.push(Group::build(label.into(), &members, c, pb, Parts::Automata)?);
+                Some(gi)
+            };
+            if label == "tcp scan" {
+                self.tcp_scan = scan;
+            } else {
+                self.udp_scan = scan;
+            }
+        }
         let mut names: Vec<(&String, &u16)> = self.services.iter().collect();
         names.sort_by_key(|(_, id)| **id);
         self.service_groups = vec![None; n_services];
@@ -445,7 +477,7 @@ impl RuleSet {
                 continue;
             }
             let gi = u16::try_from(groups.len()).map_err(|_| "too many groups")?;
-            groups.push(Group::build(format!("service {name}"), members, c, &mut pat_base)?);
+            groups.push(Group::build(format!("service {name}"), members, c, &mut pat_base, Parts::All)?);
             self.service_groups[usize::from(id)] = Some(gi);
         }
         self.groups = groups;
@@ -537,8 +569,14 @@ impl RuleSet {
             push(self.service_groups.get(usize::from(id)).copied().flatten());
         }
         let (main, fb) = match pkt.proto {
-            6 => (Some(&self.tcp), Some(&self.tcp_fallback)),
-            17 => (Some(&self.udp), Some(&self.udp_fallback)),
+            6 => {
+                push(self.tcp_scan);
+                (Some(&self.tcp), Some(&self.tcp_fallback))
+            }
+            17 => {
+                push(self.udp_scan);
+                (Some(&self.udp), Some(&self.udp_fallback))
+            }
             1 | 58 => {
                 push(self.icmp);
                 (None, None)
@@ -559,7 +597,7 @@ impl RuleSet {
         }
 
         // Candidates.
-        let Detector { seen, pat_seen, cands, trans, present, filters, xbits, stats, .. } = det;
+        let Detector { seen, pat_seen, cands, hits, trans, present, filters, xbits, stats, .. } = det;
         cands.clear();
         let data = Data { base: bufs, trans, present };
         let mut add = |r: u32, cands: &mut Vec<u32>| {
@@ -572,12 +610,14 @@ impl RuleSet {
         for &g in &gl[..n] {
             let g = &self.groups[usize::from(g)];
             for pf in &g.pfs {
-                let Some(hay) = data.get(pf.vbuf) else {
+                let Some(hay) = data.get(pf.vbuf).filter(|h| h.len() >= pf.min_len) else {
                     continue;
                 };
-                for m in pf.ac.find_overlapping_iter(hay) {
-                    stats.prefilter_hits += 1;
-                    let p = m.pattern().as_usize();
+                hits.clear();
+                pf.scan.find_all(hay, hits);
+                stats.prefilter_hits += hits.len() as u64;
+                for &p in hits.iter() {
+                    let p = p as usize;
                     let ps = &mut pat_seen[pf.pat_base as usize + p];
                     if *ps == gen {
                         continue;

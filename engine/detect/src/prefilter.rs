@@ -10,13 +10,19 @@
 //! * **service groups**, one per service named by an application-protocol header (`alert http`)
 //!   or `service:` / `metadata:service`, searched when the flow's `app_proto` is that service;
 //! * **fallback port groups** of the service rules that restrict ports, searched when the flow's
-//!   service is not known.
+//!   service is not known;
+//! * one **scan group** per transport (TCP, UDP) holding the fast patterns of all its port
+//!   groups and fallback port groups, which then keep only their rules without a fast pattern
+//!   ([`Parts`]). A packet scans each buffer once instead of once per port group (Snort merges
+//!   the any-any rules into every port group for the same reason); the price is candidates from
+//!   rules of other ports, which the header check rejects before anything else.
 //!
-//! Inside a group, every rule with a fast pattern is entered in the Aho-Corasick automaton of
-//! the (possibly transformed) buffer of that pattern: one automaton per group and buffer,
-//! case-insensitive (as Snort's MPM; case is verified by the full evaluation), standard
-//! semantics with overlapping iteration so every pattern occurring is reported. Identical
-//! patterns are entered once and map to the list of their rules.
+//! Inside a group, every rule with a fast pattern is entered in the matcher of the (possibly
+//! transformed) buffer of that pattern: one per group and buffer, case-insensitive (as Snort's
+//! MPM; case is verified by the full evaluation), reporting every occurrence of every pattern
+//! (Aho-Corasick standard semantics with overlapping iteration, or the gram scanner of module
+//! `gram` for large sets). Identical patterns are entered once and map to the list of their
+//! rules.
 //!
 //! Rules without a usable content cannot be prefiltered by pattern. Those whose source (or
 //! destination) addresses are a small set — IP reputation lists are the bulk of them — are
@@ -29,17 +35,58 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use ids_rules::{IpSet, PortSet, RangeSet};
 
 use crate::compile::CompiledRule;
+use crate::gram::GramScanner;
 use crate::ops::VBuf;
 
-/// The automaton of one buffer in one group.
+/// The multi-pattern matcher of one buffer in one group.
+pub(crate) enum Scanner {
+    /// Aho-Corasick (DFA for small sets).
+    Ac(AhoCorasick),
+    /// Gram filter and verification (large sets).
+    Gram(GramScanner),
+}
+
+impl Scanner {
+    /// Appends to `out` the pattern index of every occurrence of a pattern in `hay`.
+    #[inline]
+    pub(crate) fn find_all(&self, hay: &[u8], out: &mut Vec<u32>) {
+        match self {
+            Scanner::Ac(ac) => out.extend(ac.find_overlapping_iter(hay).map(|m| m.pattern().as_u32())),
+            Scanner::Gram(g) => g.find_all(hay, out),
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        match self {
+            Scanner::Ac(ac) => ac.memory_usage(),
+            Scanner::Gram(g) => g.memory_usage(),
+        }
+    }
+}
+
+/// The prefilter of one buffer in one group.
 pub(crate) struct BufPf {
     pub vbuf: VBuf,
-    pub ac: AhoCorasick,
+    pub scan: Scanner,
     /// Global id of pattern 0 of this automaton (for per-packet pattern dedupe).
     pub pat_base: u32,
     /// Pattern `i`'s rules are `rules[starts[i]..starts[i + 1]]`.
     pub starts: Vec<u32>,
     pub rules: Vec<u32>,
+    /// Length of the shortest pattern: shorter haystacks are not scanned.
+    pub min_len: usize,
+}
+
+/// What [`Group::build`] builds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parts {
+    /// Automata and the indexes of the rules without a fast pattern.
+    All,
+    /// Only the indexes of the rules without a fast pattern (port groups of TCP/UDP, whose fast
+    /// patterns are in the transport's scan group).
+    Indexes,
+    /// Only the automata (a transport's scan group).
+    Automata,
 }
 
 /// Rules indexed by one address.
@@ -200,6 +247,7 @@ impl Group {
         members: &[u32],
         rules: &[CompiledRule],
         pat_base: &mut u32,
+        parts: Parts,
     ) -> Result<Group, String> {
         // vbuf → (pattern → its rules), patterns in first-seen order.
         let mut per_buf: BTreeMap<VBuf, PatternTable<'_>> = BTreeMap::new();
@@ -209,12 +257,18 @@ impl Group {
         for &r in members {
             let cr = &rules[r as usize];
             if let Some(fp) = &cr.fast {
+                if parts == Parts::Indexes {
+                    continue;
+                }
                 let (index, pats) = per_buf.entry(fp.vbuf).or_default();
                 let i = *index.entry(fp.pat.as_slice()).or_insert_with(|| {
                     pats.push((fp.pat.as_slice(), Vec::new()));
                     pats.len() - 1
                 });
                 pats[i].1.push(r);
+                continue;
+            }
+            if parts == Parts::Automata {
                 continue;
             }
             let h = &cr.hdr;
@@ -231,18 +285,23 @@ impl Group {
         let mut n_patterns = 0;
         let mut n_bytes = 0;
         for (vbuf, (_, pats)) in per_buf {
-            let ac = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                // A DFA is fastest to search but its memory grows with the pattern count; the
-                // contiguous NFA is compact and still fast for large groups.
-                .kind(Some(if pats.len() <= DFA_MAX_PATTERNS {
-                    AhoCorasickKind::DFA
-                } else {
-                    AhoCorasickKind::ContiguousNFA
-                }))
-                .build(pats.iter().map(|(p, _)| *p))
-                .map_err(|e| format!("group {name}: automaton: {e}"))?;
+            // A small set gets a DFA: fastest to search and small enough to stay in cache. A
+            // large automaton (a DFA over 1,500 patterns is ~18 MiB, a contiguous NFA ~2 MiB with
+            // failure transitions) does not fit in the caches and costs ~10 ns per byte on real
+            // traffic: large sets get the gram scanner (8 KiB filter bitmap, see `gram`).
+            let scan = if pats.len() <= DFA_MAX_PATTERNS {
+                Scanner::Ac(
+                    AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::Standard)
+                        .kind(Some(AhoCorasickKind::DFA))
+                        .build(pats.iter().map(|(p, _)| *p))
+                        .map_err(|e| format!("group {name}: automaton: {e}"))?,
+                )
+            } else {
+                Scanner::Gram(GramScanner::new(pats.iter().map(|(p, _)| *p)))
+            };
+            let min_len = pats.iter().map(|(p, _)| p.len()).min().unwrap_or(0);
             let mut starts = Vec::with_capacity(pats.len() + 1);
             let mut rl = Vec::new();
             for (_, rs) in &pats {
@@ -251,8 +310,8 @@ impl Group {
             }
             starts.push(rl.len() as u32);
             n_patterns += pats.len();
-            n_bytes += ac.memory_usage();
-            pfs.push(BufPf { vbuf, ac, pat_base: *pat_base, starts, rules: rl });
+            n_bytes += scan.memory_usage();
+            pfs.push(BufPf { vbuf, scan, pat_base: *pat_base, starts, rules: rl, min_len });
             *pat_base += pats.len() as u32;
         }
         Ok(Group {
@@ -278,8 +337,8 @@ pub(crate) struct PortGroups {
 
 pub(crate) const NO_GROUP: u16 = u16::MAX;
 
-/// Automata with at most this many patterns are built as DFAs (fastest search, memory grows
-/// with the pattern count); larger ones as contiguous NFAs.
+/// Pattern sets with at most this many patterns are built as Aho-Corasick DFAs (memory grows
+/// with the pattern count); larger ones as gram scanners.
 const DFA_MAX_PATTERNS: usize = 100;
 
 /// Port sets larger than this are grouped as `any`.
@@ -314,6 +373,7 @@ pub(crate) fn build_port_groups(
     rules: &[CompiledRule],
     groups: &mut Vec<Group>,
     pat_base: &mut u32,
+    parts: Parts,
 ) -> Result<PortGroups, String> {
     let mut dst: HashMap<u32, PortSet> = HashMap::new();
     let mut src: HashMap<u32, PortSet> = HashMap::new();
@@ -373,7 +433,7 @@ pub(crate) fn build_port_groups(
                         bounds[i],
                         if hi - lo > 1 { format!("-{}", hi - 1) } else { String::new() }
                     );
-                    groups.push(Group::build(name, &list, rules, pat_base)?);
+                    groups.push(Group::build(name, &list, rules, pat_base, parts)?);
                     uniq.insert(list, gi);
                     gi
                 }
@@ -388,7 +448,7 @@ pub(crate) fn build_port_groups(
         None
     } else {
         let gi = u16::try_from(groups.len()).ok().filter(|g| *g != NO_GROUP).ok_or("too many groups")?;
-        groups.push(Group::build(format!("{label} any"), &any, rules, pat_base)?);
+        groups.push(Group::build(format!("{label} any"), &any, rules, pat_base, parts)?);
         Some(gi)
     };
     Ok(PortGroups { dst: dst_map, src: src_map, any: any_group })
