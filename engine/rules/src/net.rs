@@ -261,23 +261,14 @@ impl AddrSpec {
                 lookup(name).ok_or_else(|| format!("undefined address variable `${name}`"))?
             }
             AddrSpec::Not(inner) => inner.resolve(lookup)?.complement(),
-            AddrSpec::List(items) => {
-                let mut pos: Option<IpSet> = None;
-                let mut neg = IpSet::empty();
-                for item in items {
-                    match item {
-                        AddrSpec::Not(inner) => neg = neg.union(&inner.resolve(lookup)?),
-                        other => {
-                            let s = other.resolve(lookup)?;
-                            pos = Some(match pos {
-                                Some(p) => p.union(&s),
-                                None => s,
-                            });
-                        }
-                    }
-                }
-                pos.unwrap_or_else(IpSet::any).difference(&neg)
-            }
+            AddrSpec::List(items) => resolve_list(
+                items,
+                |item| match item {
+                    AddrSpec::Not(inner) => Some(&**inner),
+                    _ => None,
+                },
+                |item| item.resolve(lookup),
+            )?,
         })
     }
 }
@@ -293,25 +284,78 @@ impl PortSpec {
                 lookup(name).ok_or_else(|| format!("undefined port variable `${name}`"))?
             }
             PortSpec::Not(inner) => inner.resolve(lookup)?.complement(),
-            PortSpec::List(items) => {
-                let mut pos: Option<PortSet> = None;
-                let mut neg = PortSet::empty();
-                for item in items {
-                    match item {
-                        PortSpec::Not(inner) => neg = neg.union(&inner.resolve(lookup)?),
-                        other => {
-                            let s = other.resolve(lookup)?;
-                            pos = Some(match pos {
-                                Some(p) => p.union(&s),
-                                None => s,
-                            });
-                        }
-                    }
-                }
-                pos.unwrap_or_else(PortSet::any).difference(&neg)
-            }
+            PortSpec::List(items) => resolve_list(
+                items,
+                |item| match item {
+                    PortSpec::Not(inner) => Some(&**inner),
+                    _ => None,
+                },
+                |item| item.resolve(lookup),
+            )?,
         })
     }
+}
+
+/// What address and port lists resolve to.
+trait SpecSet: Sized {
+    fn any() -> Self;
+    fn empty() -> Self;
+    fn union(&self, other: &Self) -> Self;
+    fn difference(&self, other: &Self) -> Self;
+}
+
+impl SpecSet for IpSet {
+    fn any() -> Self {
+        IpSet::any()
+    }
+    fn empty() -> Self {
+        IpSet::empty()
+    }
+    fn union(&self, other: &Self) -> Self {
+        IpSet::union(self, other)
+    }
+    fn difference(&self, other: &Self) -> Self {
+        IpSet::difference(self, other)
+    }
+}
+
+impl SpecSet for PortSet {
+    fn any() -> Self {
+        PortSet::any()
+    }
+    fn empty() -> Self {
+        PortSet::empty()
+    }
+    fn union(&self, other: &Self) -> Self {
+        PortSet::union(self, other)
+    }
+    fn difference(&self, other: &Self) -> Self {
+        PortSet::difference(self, other)
+    }
+}
+
+/// A list is the union of its positive items minus the union of its negated items; a list of
+/// negations only (`[!a, !b]`) starts from everything, as Snort and Suricata read it.
+fn resolve_list<T, S: SpecSet>(
+    items: &[T],
+    negated: impl Fn(&T) -> Option<&T>,
+    resolve: impl Fn(&T) -> Result<S, String>,
+) -> Result<S, String> {
+    let mut positive: Option<S> = None;
+    let mut negative = S::empty();
+    for item in items {
+        match negated(item) {
+            Some(inner) => negative = negative.union(&resolve(inner)?),
+            None => {
+                let set = resolve(item)?;
+                positive = Some(match positive {
+                    Some(p) => p.union(&set),
+                    None => set,
+                });
+            }
+        }
+    }
+    Ok(positive.unwrap_or_else(S::any).difference(&negative))
 }
 
 #[cfg(test)]
