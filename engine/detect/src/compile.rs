@@ -52,6 +52,11 @@ pub(crate) enum TransformKind {
     /// Snort 3 `http_param:NAME`: the value of a URI query parameter (the request body is not
     /// searched).
     UriParam(Vec<u8>),
+    /// Suricata `http.request_header` / `http.response_header` (multi-buffer, one `Name: value`
+    /// per header): the raw header block rewritten as one `Name: value` line per header
+    /// (folded lines unfolded, value trimmed), separated by `\n`. The prefilter scans the
+    /// whole; the rule is evaluated on each line ([`CompiledRule::lines`]).
+    HeaderLines,
 }
 
 impl TransformKind {
@@ -137,6 +142,39 @@ impl TransformKind {
                         }
                         dst.extend_from_slice(line[colon + 1..].trim_ascii());
                     }
+                }
+            }
+            TransformKind::HeaderLines => {
+                let mut first = true;
+                for line in src.split(|&b| b == b'\n') {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    if line.is_empty() {
+                        if first {
+                            continue;
+                        }
+                        break;
+                    }
+                    if line[0] == b' ' || line[0] == b'\t' {
+                        // Folded continuation of the previous header's value.
+                        if !first {
+                            let v = line.trim_ascii();
+                            if !v.is_empty() {
+                                dst.push(b' ');
+                                dst.extend_from_slice(v);
+                            }
+                        }
+                        continue;
+                    }
+                    let Some(colon) = line.iter().position(|&b| b == b':') else {
+                        continue;
+                    };
+                    if !first {
+                        dst.push(b'\n');
+                    }
+                    first = false;
+                    dst.extend_from_slice(line[..colon].trim_ascii_end());
+                    dst.extend_from_slice(b": ");
+                    dst.extend_from_slice(line[colon + 1..].trim_ascii());
                 }
             }
             TransformKind::UriParam(name) => {
@@ -228,6 +266,11 @@ pub(crate) struct HeaderMatch {
     pub bidir: bool,
     /// Service ids (interned); empty = not a service rule.
     pub services: Vec<u16>,
+    /// Suricata app-layer header protocol (`alert http ...`): on TCP the rule only applies to
+    /// packets of an established session, since Suricata looks at the flow's app protocol only
+    /// for packets flagged `PKT_STREAM_EST` (detect.c `DetectRunSetup`), so a SYN carrying TCP
+    /// Fast Open data never matches an app-layer rule.
+    pub app_needs_established: bool,
 }
 
 /// The prefilter pattern of a rule.
@@ -253,6 +296,9 @@ pub(crate) struct CompiledRule {
     /// signatures this way).
     pub flowbit_order: u8,
     pub engines: Vec<RegexEngine>,
+    /// A multi-buffer (`http.request_header`): the rule is evaluated once per `\n`-separated
+    /// line of this buffer and matches if one line does (Suricata's multi-buffer matching).
+    pub lines: Option<VBuf>,
 }
 
 /// Shared compile-time tables (interned names, transformed buffers).
@@ -472,6 +518,7 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
         dport: opt_ports(&rule.dst_port_set),
         bidir: rule.direction != ids_rules::Direction::ToDst,
         services,
+        app_needs_established: suricata && app.is_some(),
     };
 
     // --- options ---
@@ -492,8 +539,13 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
     let (mut sets_bits, mut checks_bits) = (false, false);
 
     let buf_id = |b: &Buffer| -> Result<BufferId, String> {
+        if header_lines_dir(b).is_some() {
+            return Ok(BufferId::HttpRawHeader);
+        }
         BufferId::from_rule_buffer(b).ok_or_else(|| format!("buffer `{}` is not supported", b.name()))
     };
+    let mut lines: Option<VBuf> = None;
+    let mut lines_dir: Option<bool> = None;
     let new_var = |vars: &mut HashMap<String, u8>, name: &str| -> Result<u8, String> {
         let n = vars.len();
         if let Some(&i) = vars.get(name) {
@@ -525,6 +577,13 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
                 sticky_base = buf_id(&sb.buffer)?;
                 sticky_rule_buf = sticky_base;
                 chain.clear();
+                if let Some(to_server) = header_lines_dir(&sb.buffer) {
+                    if lines_dir.is_some_and(|d| d != to_server) {
+                        return Err("more than one http.request_header/http.response_header".into());
+                    }
+                    chain.push(TransformKind::HeaderLines);
+                    lines_dir = Some(to_server);
+                }
                 let arg = sb.arg.as_deref().map(|a| a.trim().trim_matches('"').trim());
                 match (sticky_base, arg) {
                     (BufferId::HttpHeader | BufferId::HttpRawHeader, Some(a)) if a.starts_with("field") => {
@@ -547,7 +606,16 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
                 cursor_buf = sticky;
             }
             O::Transform(t) => {
-                chain.push(TransformKind::parse(&t.name, t.arg.as_deref())?);
+                let tk = TransformKind::parse(&t.name, t.arg.as_deref())?;
+                if chain.first() == Some(&TransformKind::HeaderLines)
+                    && !matches!(
+                        tk,
+                        TransformKind::ToLower | TransformKind::ToUpper | TransformKind::Identity
+                    )
+                {
+                    return Err(format!("transform `{}` on http.request_header/response_header", t.name));
+                }
+                chain.push(tk);
                 sticky = it.vbufs.intern(sticky_base, &chain)?;
                 cursor_buf = sticky;
             }
@@ -557,6 +625,14 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
                     b = BufferId::RawData;
                 }
                 let vbuf = if b == sticky_rule_buf { sticky } else { b as VBuf };
+                if chain.first() == Some(&TransformKind::HeaderLines) && vbuf == sticky {
+                    if lines.is_some_and(|l| l != vbuf) {
+                        return Err("more than one http.request_header/http.response_header".into());
+                    }
+                    lines = Some(vbuf);
+                } else if b == BufferId::HttpRawHeader && lines_dir.is_some() {
+                    return Err("http_raw_header mixed with http.request_header/response_header".into());
+                }
                 let relative = c.distance.is_some() || c.within.is_some();
                 if relative && (c.offset.is_some() || c.depth.is_some()) {
                     return Err("content mixes offset/depth with distance/within".into());
@@ -998,6 +1074,10 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
     if let Some(s) = flow_stream {
         checks.push(Check::Flow { established: None, to_server: None, stream: Some(s), frag: None });
     }
+    if let Some(d) = lines_dir {
+        // `http.request_header` inspects requests, `http.response_header` responses.
+        checks.push(Check::Flow { established: None, to_server: Some(d), stream: None, frag: None });
+    }
     if ops.len() > MAX_OPS {
         return Err(format!("more than {MAX_OPS} payload options"));
     }
@@ -1040,6 +1120,7 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
         noalert,
         flowbit_order,
         engines,
+        lines,
     })
 }
 
@@ -1099,5 +1180,15 @@ mod tests {
     fn strength_prefers_rare_bytes() {
         assert!(strength(b"|\x01\x9a") > strength(b"\x00\x00\x00"));
         assert!(strength(b"evil.exe") > strength(b"GET "));
+    }
+}
+
+/// `Some(true)` for Suricata's `http.request_header`, `Some(false)` for `http.response_header`
+/// (the parser keeps both as [`Buffer::Other`]).
+fn header_lines_dir(b: &Buffer) -> Option<bool> {
+    match b {
+        Buffer::Other(n) if n == "http.request_header" => Some(true),
+        Buffer::Other(n) if n == "http.response_header" => Some(false),
+        _ => None,
     }
 }

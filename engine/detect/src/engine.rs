@@ -599,7 +599,7 @@ impl RuleSet {
         // Candidates.
         let Detector { seen, pat_seen, cands, hits, trans, present, filters, xbits, stats, .. } = det;
         cands.clear();
-        let data = Data { base: bufs, trans, present };
+        let data = Data { base: bufs, trans, present, line: None };
         let mut add = |r: u32, cands: &mut Vec<u32>| {
             let s = &mut seen[r as usize];
             if *s != gen {
@@ -656,7 +656,16 @@ impl RuleSet {
             }
             if !cr.ops.is_empty() {
                 let mut ev = Eval { data, budget: SEARCH_BUDGET, b64: None, src: pkt.src };
-                let ok = run(&cr.ops, 0, Cursor::start(), &mut ev);
+                let ok = match cr.lines {
+                    None => run(&cr.ops, 0, Cursor::start(), &mut ev),
+                    // Multi-buffer: the rule matches if one instance (line) does.
+                    Some(lv) => data.get(lv).is_some_and(|whole| {
+                        whole.split(|&b| b == b'\n').any(|l| {
+                            ev.data = Data { line: Some((lv, l)), ..data };
+                            run(&cr.ops, 0, Cursor::start(), &mut ev)
+                        })
+                    }),
+                };
                 if ev.budget == 0 {
                     stats.budget_exhausted += 1;
                 }
@@ -756,6 +765,9 @@ fn header_ok(h: &HeaderMatch, p: &PacketFacts<'_>, flow: &FlowFacts<'_>, svc: Op
     let has_ports = matches!(p.proto, 6 | 17 | 132);
     let service_known = flow.app_proto.is_some();
     if !h.services.is_empty() {
+        if h.app_needs_established && p.proto == 6 && !flow.established {
+            return false;
+        }
         if service_known {
             // Known service: the service decides, ports are ignored (Snort 3).
             if !svc.is_some_and(|s| h.services.contains(&s)) {

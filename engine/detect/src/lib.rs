@@ -101,7 +101,10 @@
 //! not known, it falls back to its header ports like Snort 3 — but only if the rule restricts
 //! ports at all: a service rule with `any` ports (most ET `alert http` rules) would otherwise
 //! apply to every TCP/UDP packet, so it requires the service (Suricata's behaviour for
-//! app-layer headers). Rules without services are matched on protocol and ports.
+//! app-layer headers). Rules without services are matched on protocol and ports. A
+//! Suricata-dialect rule with an application-protocol header applies on TCP only to packets of
+//! an established session (Suricata looks at the flow's app protocol only for `PKT_STREAM_EST`
+//! packets, so a TCP Fast Open SYN carrying a request does not match `alert http`).
 //!
 //! # Buffers
 //!
@@ -109,7 +112,11 @@
 //! (`http_uri`, `http.uri`, pcre `/U`...) are already unified by the parser. Suricata
 //! transforms (`dotprefix`, `to_lowercase`, `strip_whitespace`, `compress_whitespace`,
 //! `url_decode`, `xor`) make derived buffers computed once per packet when their base buffer is
-//! present. A rule on a buffer the engine has no slot for (`Buffer::Other`) is rejected.
+//! present. A rule on a buffer the engine has no slot for (`Buffer::Other`) is rejected, except
+//! Suricata's multi-buffers `http.request_header` / `http.response_header`: a derived buffer of
+//! `http_raw_header` with one `Name: value` line per header (folded lines joined), which the
+//! prefilter scans whole and the rule is evaluated on line by line (it matches if one line
+//! does); they imply `flow:to_server` / `flow:to_client`.
 //!
 //! # Deliberate differences from Snort / Suricata
 //!

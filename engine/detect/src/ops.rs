@@ -103,10 +103,17 @@ pub(crate) struct Data<'a> {
     pub base: &'a Buffers<'a>,
     pub trans: &'a [Vec<u8>],
     pub present: &'a [bool],
+    /// One instance of a multi-buffer standing in for its whole (see `CompiledRule::lines`).
+    pub line: Option<(VBuf, &'a [u8])>,
 }
 
 impl<'a> Data<'a> {
     pub(crate) fn get(&self, v: VBuf) -> Option<&'a [u8]> {
+        if let Some((lv, l)) = self.line {
+            if lv == v {
+                return Some(l);
+            }
+        }
         let v = usize::from(v);
         if v < BufferId::COUNT {
             self.base.get(BufferId::ALL[v])

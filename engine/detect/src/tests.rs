@@ -891,3 +891,39 @@ alert udp any any -> any any (sip_stat_code:2; sid:2;)"#,
     let sip4 = FlowFacts { sip_stat_code: Some(404), ..est() };
     assert!(sids(&rs, &udp, &sip4, &Buffers::new()).is_empty());
 }
+
+#[test]
+fn suricata_app_layer_rule_needs_established_tcp() {
+    let rs = compile_d(r#"alert http any any -> any any (flow:to_server; sid:1;)"#, Some(Dialect::Suricata));
+    let b = Buffers::with_pkt_data(b"");
+    let http = FlowFacts { app_proto: Some("http"), ..est() };
+    assert_eq!(sids(&rs, &tcp_pkt(0), &http, &b), vec![1]);
+    // A SYN carrying TCP Fast Open data: the session is not established yet.
+    let syn = FlowFacts { established: false, ..http };
+    assert!(sids(&rs, &tcp_pkt(0), &syn, &b).is_empty());
+}
+
+#[test]
+fn suricata_http_request_header_is_matched_per_header() {
+    let raw: &[u8] = b"Host: example.org\r\nConnection:  close \r\nX-Long: a\r\n b\r\nCookie: c=1\r\n\r\n";
+    let b = Buffers::with_pkt_data(b"-").with(BufferId::HttpRawHeader, raw);
+    let http = FlowFacts { app_proto: Some("http"), ..est() };
+    let resp = FlowFacts { to_server: false, ..http };
+    for (opts, want) in [
+        (r#"http.request_header; content:"Connection|3a 20|close"; startswith; endswith;"#, true),
+        (r#"http.request_header; content:"X-Long: a b"; bsize:11;"#, true),
+        (r#"http.request_header; content:"Cookie: c=1";"#, true),
+        (r#"http.request_header; content:"Host"; content:"Connection"; distance:0;"#, false),
+        (r#"http.request_header; to_lowercase; content:"host: example"; startswith;"#, true),
+    ] {
+        let rs =
+            compile_d(&format!("alert http any any -> any any ({opts} sid:1;)"), Some(Dialect::Suricata));
+        assert_eq!(!sids(&rs, &tcp_pkt(1), &http, &b).is_empty(), want, "{opts}");
+    }
+    let rs = compile_d(
+        r#"alert http any any -> any any (http.response_header; content:"Host|3a 20|"; sid:1;)"#,
+        Some(Dialect::Suricata),
+    );
+    assert!(sids(&rs, &tcp_pkt(1), &http, &b).is_empty());
+    assert_eq!(sids(&rs, &tcp_pkt(1), &resp, &b), vec![1]);
+}
