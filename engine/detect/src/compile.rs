@@ -546,6 +546,7 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
     };
     let mut lines: Option<VBuf> = None;
     let mut lines_dir: Option<bool> = None;
+    let mut inspects_dns_query = false;
     let new_var = |vars: &mut HashMap<String, u8>, name: &str| -> Result<u8, String> {
         let n = vars.len();
         if let Some(&i) = vars.get(name) {
@@ -576,6 +577,7 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
             O::Buffer(sb) => {
                 sticky_base = buf_id(&sb.buffer)?;
                 sticky_rule_buf = sticky_base;
+                inspects_dns_query |= sticky_base == BufferId::DnsQuery;
                 chain.clear();
                 if let Some(to_server) = header_lines_dir(&sb.buffer) {
                     if lines_dir.is_some_and(|d| d != to_server) {
@@ -1078,6 +1080,11 @@ pub(crate) fn compile_rule(rule: &Rule, it: &mut Interner) -> Result<CompiledRul
         // `http.request_header` inspects requests, `http.response_header` responses.
         checks.push(Check::Flow { established: None, to_server: Some(d), stream: None, frag: None });
     }
+    if suricata && inspects_dns_query {
+        // Suricata's `dns.query` is the question of a request only; the application layer also
+        // fills it from the question section a response repeats.
+        checks.push(Check::Flow { established: None, to_server: Some(true), stream: None, frag: None });
+    }
     if ops.len() > MAX_OPS {
         return Err(format!("more than {MAX_OPS} payload options"));
     }
@@ -1157,6 +1164,16 @@ pub(crate) fn parse_u32_any(s: &str) -> Option<u32> {
     }
 }
 
+/// `Some(true)` for Suricata's `http.request_header`, `Some(false)` for `http.response_header`
+/// (the parser keeps both as [`Buffer::Other`]).
+fn header_lines_dir(b: &Buffer) -> Option<bool> {
+    match b {
+        Buffer::Other(n) if n == "http.request_header" => Some(true),
+        Buffer::Other(n) if n == "http.response_header" => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1180,15 +1197,5 @@ mod tests {
     fn strength_prefers_rare_bytes() {
         assert!(strength(b"|\x01\x9a") > strength(b"\x00\x00\x00"));
         assert!(strength(b"evil.exe") > strength(b"GET "));
-    }
-}
-
-/// `Some(true)` for Suricata's `http.request_header`, `Some(false)` for `http.response_header`
-/// (the parser keeps both as [`Buffer::Other`]).
-fn header_lines_dir(b: &Buffer) -> Option<bool> {
-    match b {
-        Buffer::Other(n) if n == "http.request_header" => Some(true),
-        Buffer::Other(n) if n == "http.response_header" => Some(false),
-        _ => None,
     }
 }
