@@ -263,6 +263,13 @@ pub struct RuleSet {
     other: Option<u16>,
     services: HashMap<String, u16>,
     service_groups: Vec<Option<u16>>,
+    /// Per service, its merged scan groups for TCP and UDP ([`Group::merged`]: the transport's
+    /// scan group plus the service group's automata), built for the services with at least
+    /// [`MERGE_MIN_PATTERNS`] fast patterns.
+    service_scans: Vec<[Option<u16>; 2]>,
+    /// Per service: its fast patterns are in the TCP and UDP scan groups (services with fewer
+    /// than [`MERGE_MIN_PATTERNS`] fast patterns).
+    service_folded: Vec<bool>,
     vbufs: Vec<VBufDef>,
     n_patterns: u32,
     event_infos: Vec<RuleInfo>,
@@ -351,6 +358,8 @@ impl RuleSet {
             other: None,
             services: it.services.clone(),
             service_groups: Vec::new(),
+            service_scans: Vec::new(),
+            service_folded: Vec::new(),
             vbufs: it.vbufs.defs.clone(),
             n_patterns: 0,
             event_index: event_infos.iter().enumerate().map(|(i, r)| ((r.gid, r.sid), i as u32)).collect(),
@@ -446,39 +455,102 @@ impl RuleSet {
         self.other = build_port_groups("ip", &other, c, &mut groups, pb, all)?.any;
         self.tcp_fallback = build_port_groups("tcp fallback", &tcp_fb, c, &mut groups, pb, ix)?;
         self.udp_fallback = build_port_groups("udp fallback", &udp_fb, c, &mut groups, pb, ix)?;
-        // One scan group per transport (Snort adds the any-any rules to every port group so a
-        // packet searches one automaton per buffer; this goes one step further): its automata
-        // hold the fast patterns of every port group and fallback port group of the transport,
-        // so a TCP/UDP packet scans each buffer once whatever its ports. A pattern of a rule
-        // whose ports do not match only makes a candidate that the header check rejects.
-        for (label, main, fb) in [("tcp scan", &tcp, &tcp_fb), ("udp scan", &udp, &udp_fb)] {
-            let mut members: Vec<u32> = main.iter().chain(fb.iter()).map(|e| e.rule).collect();
-            members.sort_unstable();
-            members.dedup();
-            let scan = if members.is_empty() {
-                None
-            } else {
-                let gi = u16::try_from(groups.len()).map_err(|_| "too many groups")?;
-                groups.push(Group::build(label.into(), &members, c, pb, Parts::Automata)?);
-                Some(gi)
-            };
-            if label == "tcp scan" {
-                self.tcp_scan = scan;
-            } else {
-                self.udp_scan = scan;
-            }
-        }
+        // Services with few fast patterns are folded into the transport scan groups (their
+        // patterns make a few candidates the service check rejects); the others absorb the scan
+        // groups' patterns on their buffers and get a combined group per transport, so that a
+        // TCP/UDP packet of a known service scans each buffer once.
         let mut names: Vec<(&String, &u16)> = self.services.iter().collect();
         names.sort_by_key(|(_, id)| **id);
         self.service_groups = vec![None; n_services];
-        for (name, &id) in names {
+        self.service_scans = vec![[None; 2]; n_services];
+        self.service_folded = vec![false; n_services];
+        let n_fast = |members: &[u32]| {
+            let mut p: Vec<(_, &[u8])> = members
+                .iter()
+                .filter_map(|&r| c[r as usize].fast.as_ref())
+                .map(|f| (f.vbuf, f.pat.as_slice()))
+                .collect();
+            p.sort_unstable();
+            p.dedup();
+            p.len()
+        };
+        let mut small: Vec<u32> = Vec::new();
+        for &(_, &id) in &names {
             let members = &svc[usize::from(id)];
+            if !members.is_empty() && n_fast(members) < MERGE_MIN_PATTERNS {
+                small.extend_from_slice(members);
+                self.service_folded[usize::from(id)] = true;
+            }
+        }
+        // One scan group per transport (Snort adds the any-any rules to every port group so a
+        // packet searches one automaton per buffer; this goes one step further): its automata
+        // hold the fast patterns of every port group and fallback port group of the transport
+        // (and of the small services), so a TCP/UDP packet scans each buffer once whatever its
+        // ports. A pattern of a rule whose ports or service do not match only makes a candidate
+        // that the header check rejects.
+        let mut scan_members: Vec<u32> = Vec::new();
+        for (t, label, main, fb) in [(0, "tcp", &tcp, &tcp_fb), (1, "udp", &udp, &udp_fb)] {
+            let mut members: Vec<u32> =
+                main.iter().chain(fb.iter()).map(|e| e.rule).chain(small.iter().copied()).collect();
+            members.sort_unstable();
+            members.dedup();
             if members.is_empty() {
                 continue;
             }
             let gi = u16::try_from(groups.len()).map_err(|_| "too many groups")?;
-            groups.push(Group::build(format!("service {name}"), members, c, &mut pat_base, Parts::All)?);
-            self.service_groups[usize::from(id)] = Some(gi);
+            groups.push(Group::build(format!("{label} scan"), &members, c, pb, Parts::Automata)?);
+            if t == 0 {
+                self.tcp_scan = Some(gi);
+            } else {
+                self.udp_scan = Some(gi);
+            }
+            scan_members.extend(members);
+        }
+        scan_members.sort_unstable();
+        scan_members.dedup();
+        for &(name, &id) in &names {
+            let id = usize::from(id);
+            let members = &svc[id];
+            if members.is_empty() {
+                continue;
+            }
+            let gi = u16::try_from(groups.len()).map_err(|_| "too many groups")?;
+            let mut all = members.clone();
+            if !self.service_folded[id] {
+                // Absorb the scan groups' fast patterns on the service's buffers.
+                let mut vb: Vec<_> =
+                    members.iter().filter_map(|&r| c[r as usize].fast.as_ref()).map(|f| f.vbuf).collect();
+                vb.sort_unstable();
+                vb.dedup();
+                all.extend(
+                    scan_members
+                        .iter()
+                        .filter(|&&r| c[r as usize].fast.as_ref().is_some_and(|f| vb.contains(&f.vbuf))),
+                );
+                all.sort_unstable();
+                all.dedup();
+            }
+            let mut g = Group::build(format!("service {name}"), &all, c, pb, Parts::All)?;
+            g.n_rules = members.len();
+            groups.push(g);
+            self.service_groups[id] = Some(gi);
+            if self.service_folded[id] {
+                continue;
+            }
+            for (t, scan) in [(0, self.tcp_scan), (1, self.udp_scan)] {
+                let Some(si) = scan else {
+                    continue;
+                };
+                let label = if t == 0 { "tcp" } else { "udp" };
+                let cg = Group::combined(
+                    format!("{label} scan + service {name}"),
+                    &groups[usize::from(si)],
+                    &groups[usize::from(gi)],
+                );
+                let ci = u16::try_from(groups.len()).map_err(|_| "too many groups")?;
+                groups.push(cg);
+                self.service_scans[id][t] = Some(ci);
+            }
         }
         self.groups = groups;
         self.n_patterns = pat_base;
@@ -555,45 +627,62 @@ impl RuleSet {
 
         // Groups to search.
         let svc_id = flow.app_proto.and_then(|a| self.services.get(canonical_service(a)).copied());
-        let mut gl = [u16::MAX; 8];
+        // (group, search its automata): a service group's automata are in the transport's scan
+        // group or merged scan group for TCP and UDP.
+        let mut gl = [(u16::MAX, false); 8];
         let mut n = 0;
-        let mut push = |g: Option<u16>| {
+        let mut push = |g: Option<u16>, scan: bool| {
             if let Some(g) = g {
-                if !gl[..n].contains(&g) && n < gl.len() {
-                    gl[n] = g;
+                if !gl[..n].iter().any(|e| e.0 == g) && n < gl.len() {
+                    gl[n] = (g, scan);
                     n += 1;
                 }
             }
         };
-        if let Some(id) = svc_id {
-            push(self.service_groups.get(usize::from(id)).copied().flatten());
+        let t = match pkt.proto {
+            6 => Some(0),
+            17 => Some(1),
+            _ => None,
+        };
+        let mut merged = false;
+        if let Some(id) = svc_id.map(usize::from) {
+            let sg = self.service_groups.get(id).copied().flatten();
+            let m = t.and_then(|t| self.service_scans.get(id).and_then(|s| s[t]));
+            merged = m.is_some();
+            push(m, true);
+            let own = t.is_none() || !(merged || self.service_folded.get(id).copied().unwrap_or(false));
+            push(sg, own);
         }
         let (main, fb) = match pkt.proto {
             6 => {
-                push(self.tcp_scan);
+                if !merged {
+                    push(self.tcp_scan, true);
+                }
                 (Some(&self.tcp), Some(&self.tcp_fallback))
             }
             17 => {
-                push(self.udp_scan);
+                if !merged {
+                    push(self.udp_scan, true);
+                }
                 (Some(&self.udp), Some(&self.udp_fallback))
             }
             1 | 58 => {
-                push(self.icmp);
+                push(self.icmp, true);
                 (None, None)
             }
             _ => {
-                push(self.other);
+                push(self.other, true);
                 (None, None)
             }
         };
         if let Some(pg) = main {
-            push(pg.dst_group(pkt.dst_port));
-            push(pg.src_group(pkt.src_port));
-            push(pg.any);
+            push(pg.dst_group(pkt.dst_port), true);
+            push(pg.src_group(pkt.src_port), true);
+            push(pg.any, true);
         }
         if let (Some(pg), None) = (fb, flow.app_proto) {
-            push(pg.dst_group(pkt.dst_port));
-            push(pg.src_group(pkt.src_port));
+            push(pg.dst_group(pkt.dst_port), true);
+            push(pg.src_group(pkt.src_port), true);
         }
 
         // Candidates.
@@ -607,9 +696,10 @@ impl RuleSet {
                 cands.push(r);
             }
         };
-        for &g in &gl[..n] {
+        for &(g, scan) in &gl[..n] {
             let g = &self.groups[usize::from(g)];
-            for pf in &g.pfs {
+            let pfs: &[_] = if scan { &g.pfs } else { &[] };
+            for pf in pfs {
                 let Some(hay) = data.get(pf.vbuf).filter(|h| h.len() >= pf.min_len) else {
                     continue;
                 };
@@ -739,6 +829,10 @@ impl RuleSet {
         }
     }
 }
+
+/// Service groups with fewer fast patterns are folded into the transport scan groups, larger
+/// ones get merged scan groups ([`Group::merged`]).
+const MERGE_MIN_PATTERNS: usize = 500;
 
 fn ids_count() -> usize {
     crate::facts::BufferId::COUNT

@@ -15,7 +15,13 @@
 //!   groups and fallback port groups, which then keep only their rules without a fast pattern
 //!   ([`Parts`]). A packet scans each buffer once instead of once per port group (Snort merges
 //!   the any-any rules into every port group for the same reason); the price is candidates from
-//!   rules of other ports, which the header check rejects before anything else.
+//!   rules of other ports, which the header check rejects before anything else. The scan
+//!   groups also hold the fast patterns of the small service groups (fewer than 500), whose
+//!   automata are then not searched for TCP/UDP; a large service group instead absorbs the
+//!   scan groups' patterns on its own buffers, and a *combined group* per transport
+//!   ([`Group::combined`]) lists its automata plus the scan group's automata of the other
+//!   buffers (shared by pointer, nothing rebuilt). Either way a TCP/UDP packet of a known
+//!   service scans each buffer once.
 //!
 //! Inside a group, every rule with a fast pattern is entered in the matcher of the (possibly
 //! transformed) buffer of that pattern: one per group and buffer, case-insensitive (as Snort's
@@ -30,6 +36,7 @@
 //! search); only the rest are evaluated on every packet of the group, header checks first.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use ids_rules::{IpSet, PortSet, RangeSet};
@@ -229,7 +236,9 @@ type PatternTable<'a> = (HashMap<&'a [u8], usize>, Vec<(&'a [u8], Vec<u32>)>);
 /// A group of rules with its prefilter.
 pub(crate) struct Group {
     pub name: String,
-    pub pfs: Vec<BufPf>,
+    /// Shared by pointer between a service group and its merged scan groups (see
+    /// [`Group::merged`]) when only one of the two has patterns on that buffer.
+    pub pfs: Vec<Arc<BufPf>>,
     /// Rules evaluated on every packet reaching the group.
     pub always: Vec<u32>,
     pub by_src: AddrIndex,
@@ -249,6 +258,18 @@ impl Group {
         pat_base: &mut u32,
         parts: Parts,
     ) -> Result<Group, String> {
+        Self::build_only(name, members, rules, pat_base, parts, &|_| true)
+    }
+
+    /// [`Group::build`] with the automata of the buffers `keep` accepts only.
+    fn build_only(
+        name: String,
+        members: &[u32],
+        rules: &[CompiledRule],
+        pat_base: &mut u32,
+        parts: Parts,
+        keep: &dyn Fn(VBuf) -> bool,
+    ) -> Result<Group, String> {
         // vbuf → (pattern → its rules), patterns in first-seen order.
         let mut per_buf: BTreeMap<VBuf, PatternTable<'_>> = BTreeMap::new();
         let mut always = Vec::new();
@@ -257,7 +278,7 @@ impl Group {
         for &r in members {
             let cr = &rules[r as usize];
             if let Some(fp) = &cr.fast {
-                if parts == Parts::Indexes {
+                if parts == Parts::Indexes || !keep(fp.vbuf) {
                     continue;
                 }
                 let (index, pats) = per_buf.entry(fp.vbuf).or_default();
@@ -311,7 +332,7 @@ impl Group {
             starts.push(rl.len() as u32);
             n_patterns += pats.len();
             n_bytes += scan.memory_usage();
-            pfs.push(BufPf { vbuf, scan, pat_base: *pat_base, starts, rules: rl, min_len });
+            pfs.push(Arc::new(BufPf { vbuf, scan, pat_base: *pat_base, starts, rules: rl, min_len }));
             *pat_base += pats.len() as u32;
         }
         Ok(Group {
@@ -325,6 +346,27 @@ impl Group {
             n_patterns,
             n_bytes,
         })
+    }
+
+    /// The automata a packet of a flow of service `svc` over the transport of scan group `scan`
+    /// searches: those of `svc` (built with the patterns of `scan` on its buffers, see
+    /// `RuleSet::build_groups`) and those of `scan` on the other buffers, shared by pointer. No
+    /// automaton is built: such a packet scans each buffer once.
+    pub(crate) fn combined(name: String, scan: &Group, svc: &Group) -> Group {
+        let mut pfs: Vec<Arc<BufPf>> = svc.pfs.clone();
+        pfs.extend(scan.pfs.iter().filter(|pf| !svc.pfs.iter().any(|s| s.vbuf == pf.vbuf)).cloned());
+        pfs.sort_by_key(|pf| pf.vbuf);
+        Group {
+            name,
+            pfs,
+            always: Vec::new(),
+            by_src: AddrIndex::default(),
+            by_dst: AddrIndex::default(),
+            n_rules: 0,
+            n_addr: 0,
+            n_patterns: 0,
+            n_bytes: 0,
+        }
     }
 }
 

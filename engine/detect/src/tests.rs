@@ -927,3 +927,42 @@ fn suricata_http_request_header_is_matched_per_header() {
     assert!(sids(&rs, &tcp_pkt(1), &http, &b).is_empty());
     assert_eq!(sids(&rs, &tcp_pkt(1), &resp, &b), vec![1]);
 }
+
+/// Known services over TCP, UDP and another transport with a large service group (merged with
+/// the scan groups) and a small one (folded into them): the same rules as without grouping.
+#[test]
+fn service_scan_groups() {
+    let mut text = String::new();
+    for n in 0..600 {
+        text +=
+            &format!("alert http any any -> any any (http.uri; content:\"/big{n:03}\"; sid:{};)\n", 1000 + n);
+    }
+    text += r#"alert http any any -> any any (content:"httpraw"; sid:1;)
+alert tcp any any -> any 80 (content:"tcpport"; sid:2;)
+alert tcp any any -> any any (http.uri; content:"tcpuri"; sid:3;)
+alert udp any any -> any any (content:"udpany"; sid:4;)
+alert ssh any any -> any any (content:"sshsmall"; sid:5;)
+alert tcp any any -> any 80 (content:"fbrule"; metadata:service http; sid:6;)
+alert ip any any -> any any (content:"ipany"; sid:7;)
+"#;
+    let rs = compile_d(&text, None);
+    let payload = b"httpraw tcpport udpany sshsmall fbrule ipany";
+    let bufs = Buffers::with_pkt_data(payload).with(BufferId::HttpUri, b"/big005 tcpuri");
+    let cases: &[(u8, Option<&str>, &[u32])] = &[
+        (6, Some("http"), &[1, 2, 3, 6, 7, 1005]),
+        (6, Some("ssh"), &[2, 3, 5, 7]),
+        (6, None, &[2, 3, 6, 7]),
+        (17, Some("http"), &[1, 4, 7, 1005]),
+        (17, Some("ssh"), &[4, 5, 7]),
+        (17, None, &[4, 7]),
+        (132, Some("http"), &[1, 7, 1005]),
+        (132, Some("ssh"), &[5, 7]),
+    ];
+    for &(proto, app, want) in cases {
+        let pkt = PacketFacts { proto, tcp: (proto == 6).then(TcpFacts::default), ..tcp_pkt(payload.len()) };
+        let flow = FlowFacts { app_proto: app, ..est() };
+        let mut got = sids(&rs, &pkt, &flow, &bufs);
+        got.sort_unstable();
+        assert_eq!(got, want, "proto {proto} service {app:?}");
+    }
+}
