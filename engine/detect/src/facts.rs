@@ -8,8 +8,9 @@ use ids_rules::Buffer;
 
 macro_rules! buffer_ids {
     ($($v:ident),* $(,)?) => {
-        /// One inspection buffer. Mirrors [`ids_rules::Buffer`] (every dialect's spelling of a
-        /// buffer already maps to one variant there); `Buffer::Other` names have no slot.
+        /// One inspection buffer: a slot per named variant of [`ids_rules::Buffer`] (every
+        /// dialect's spelling of a buffer already maps to one variant there), generated from
+        /// that enum's own list; `Buffer::Other` names have no slot.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
         #[allow(missing_docs)]
@@ -38,68 +39,7 @@ macro_rules! buffer_ids {
     };
 }
 
-buffer_ids!(
-    PktData,
-    RawData,
-    FileData,
-    Base64Data,
-    JsData,
-    VbaData,
-    HttpUri,
-    HttpRawUri,
-    HttpHeader,
-    HttpRawHeader,
-    HttpMethod,
-    HttpCookie,
-    HttpRawCookie,
-    HttpClientBody,
-    HttpServerBody,
-    HttpRawBody,
-    HttpStatCode,
-    HttpStatMsg,
-    HttpHost,
-    HttpRawHost,
-    HttpUserAgent,
-    HttpRequestLine,
-    HttpResponseLine,
-    HttpContentType,
-    HttpContentLen,
-    HttpProtocol,
-    HttpStart,
-    HttpLocation,
-    HttpServer,
-    HttpReferer,
-    HttpAccept,
-    HttpAcceptEnc,
-    HttpAcceptLang,
-    HttpConnection,
-    HttpHeaderNames,
-    HttpRawRequest,
-    HttpRawStatus,
-    HttpVersion,
-    HttpTrueIp,
-    HttpParam,
-    DnsQuery,
-    TlsSni,
-    TlsCertSubject,
-    TlsCertIssuer,
-    TlsCertSerial,
-    TlsCertFingerprint,
-    TlsCerts,
-    TlsVersion,
-    Ja3Hash,
-    Ja3String,
-    Ja3sHash,
-    Ja3sString,
-    SshProto,
-    SshSoftware,
-    SmbNamedPipe,
-    SmbShare,
-    DceStubData,
-    SipMethod,
-    SipHeader,
-    SipBody,
-);
+ids_rules::buffer_variants!(buffer_ids);
 
 impl BufferId {
     /// Slot index.

@@ -6,10 +6,34 @@
 
 use std::fmt;
 
-/// An inspection buffer a payload option applies to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-#[allow(missing_docs)] // The variants are named after the keywords listed on each one.
-pub enum Buffer {
+/// Defines [`Buffer`] from one list of its named variants, and exports `buffer_variants!`, which
+/// hands the same list to a callback macro, so that other crates (the detection engine's buffer
+/// slots) are built from this list rather than a copy of it. `$d` is a `$` token, passed in
+/// because a macro cannot write one into the macro it defines.
+macro_rules! define_buffers {
+    ($d:tt; $($(#[$attr:meta])* $v:ident,)*) => {
+        /// An inspection buffer a payload option applies to.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+        #[allow(missing_docs)] // The variants are named after the keywords listed on each one.
+        pub enum Buffer {
+            $($(#[$attr])* $v,)*
+            /// A valid buffer the engine does not know yet (`http2.header`, `smtp.helo`...), kept by
+            /// name.
+            Other(String),
+        }
+
+        /// Calls `callback!(PktData, RawData, ...)` with every named variant of
+        /// [`Buffer`](crate::Buffer) (all but `Other`), in declaration order.
+        #[macro_export]
+        macro_rules! buffer_variants {
+            ($d callback:ident) => {
+                $d callback!($($v),*);
+            };
+        }
+    };
+}
+
+define_buffers! {$;
     /// `pkt_data`: the packet payload (or reassembled stream) — the default.
     #[default]
     PktData,
@@ -131,8 +155,6 @@ pub enum Buffer {
     SipHeader,
     /// `sip_body`
     SipBody,
-    /// A valid buffer the engine does not know yet (`http2.header`, `smtp.helo`...), kept by name.
-    Other(String),
 }
 
 /// Keyword spellings → buffer. One table for every dialect.
@@ -292,7 +314,7 @@ const DOTTED_PREFIXES: &[&str] = &[
 ];
 
 /// Legacy keywords that are content *modifiers* in Snort 2 and Suricata (they change the buffer
-/// of the preceding content) but sticky buffers in Snort 3. Everything else in [`NAMES`] is
+/// of the preceding content) but sticky buffers in Snort 3. Every other buffer keyword is
 /// sticky in every dialect (e.g. Suricata's `http_accept; content:...`).
 pub const LEGACY_MODIFIERS: &[&str] = &[
     "http_uri",
