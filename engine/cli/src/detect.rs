@@ -64,7 +64,13 @@ pub fn classifications(
 }
 
 /// Parses and compiles the rules named on the command line.
-pub fn load(rule_paths: &[PathBuf], class_files: &[PathBuf], strict: bool, include_disabled: bool) -> Loaded {
+pub fn load(
+    rule_paths: &[PathBuf],
+    class_files: &[PathBuf],
+    strict: bool,
+    include_disabled: bool,
+    inspect_encrypted: bool,
+) -> Loaded {
     let t0 = Instant::now();
     let mut load = check::load_rules(rule_paths, strict, include_disabled);
     let mut class_notes = Vec::new();
@@ -75,7 +81,7 @@ pub fn load(rule_paths: &[PathBuf], class_files: &[PathBuf], strict: bool, inclu
     let opts =
         CompileOptions { classifications: Some(table.clone()), include_disabled, ..Default::default() };
     let (rs, compile) = RuleSet::compile(load.rules.clone(), &opts);
-    let rules = Arc::new(SensorRules::new(rs, &table));
+    let rules = Arc::new(SensorRules::new(rs, &table).inspect_encrypted(inspect_encrypted));
     let compile_time = t1.elapsed();
     Loaded { rules, load, compile, parse_time, compile_time, class_notes }
 }

@@ -118,6 +118,11 @@ struct Args {
     /// IP fragment overlap policy: first, last, bsd, bsd-right, linux, windows, solaris.
     #[arg(long, value_name = "POLICY")]
     frag_policy: Option<FragPolicy>,
+
+    /// Keep giving TLS connections' payload to content rules after the handshake (by default,
+    /// as in Suricata and Snort, encrypted records are not content-inspected).
+    #[arg(long)]
+    inspect_encrypted: bool,
 }
 
 fn main() -> ExitCode {
@@ -138,7 +143,8 @@ fn run(args: Args) -> Result<ExitCode> {
         }
         let outcome = check::check(&args.rules, args.strict, args.include_disabled);
         print!("{}", outcome.text);
-        let loaded = detect::load(&args.rules, &args.classification, args.strict, args.include_disabled);
+        let loaded =
+            detect::load(&args.rules, &args.classification, args.strict, args.include_disabled, false);
         print!("{}", detect::compile_text(&loaded));
         let ok = outcome.ok && loaded.compile.rejected.is_empty();
         println!("{}", if ok { "configuration OK" } else { "configuration has errors" });
@@ -226,7 +232,13 @@ fn run_detection(
     let options = OutputOptions { utc: args.utc, year: args.year, ..Default::default() };
     // Open the output before the (possibly long) rule compilation, so a bad -l fails at once.
     let set = OutputSet::open(mode, &args.log_dir, options)?;
-    let loaded = detect::load(&args.rules, &args.classification, args.strict, args.include_disabled);
+    let loaded = detect::load(
+        &args.rules,
+        &args.classification,
+        args.strict,
+        args.include_disabled,
+        args.inspect_encrypted,
+    );
     if loaded.load.rules.is_empty() {
         bail!("no rules loaded from {} (check them with -T)", args.rules.len());
     }

@@ -14,7 +14,7 @@ use crate::facts::{Buffers, FlowFacts, PacketFacts};
 use crate::filters::{EventFilter, FilterTables, RateFilter, Slot, Suppression};
 use crate::ops::{run, Cursor, Data, Eval, SEARCH_BUDGET};
 use crate::pcre::RegexEngine;
-use crate::prefilter::{build_port_groups, Group, Parts, PortEntry, PortGroups};
+use crate::prefilter::{build_port_groups, scan_family, Group, Parts, PfUse, PortEntry, PortGroups};
 
 /// Knobs for [`RuleSet::compile`].
 #[derive(Clone, Debug, Default)]
@@ -185,6 +185,10 @@ pub struct DetectStats {
     pub packets: u64,
     /// Automaton matches reported.
     pub prefilter_hits: u64,
+    /// Buffer scans by a prefilter matcher.
+    pub scans: u64,
+    /// Bytes read by those scans.
+    pub scanned_bytes: u64,
     /// Rules fully evaluated.
     pub evaluated: u64,
     /// Rules whose options all matched (before filters).
@@ -518,15 +522,17 @@ impl RuleSet {
             let mut all = members.clone();
             if !self.service_folded[id] {
                 // Absorb the scan groups' fast patterns on the service's buffers.
-                let mut vb: Vec<_> =
-                    members.iter().filter_map(|&r| c[r as usize].fast.as_ref()).map(|f| f.vbuf).collect();
+                // `raw_data` and `pkt_data` count as one buffer: their matchers go together.
+                let mut vb: Vec<_> = members
+                    .iter()
+                    .filter_map(|&r| c[r as usize].fast.as_ref())
+                    .map(|f| scan_family(f.vbuf))
+                    .collect();
                 vb.sort_unstable();
                 vb.dedup();
-                all.extend(
-                    scan_members
-                        .iter()
-                        .filter(|&&r| c[r as usize].fast.as_ref().is_some_and(|f| vb.contains(&f.vbuf))),
-                );
+                all.extend(scan_members.iter().filter(|&&r| {
+                    c[r as usize].fast.as_ref().is_some_and(|f| vb.contains(&scan_family(f.vbuf)))
+                }));
                 all.sort_unstable();
                 all.dedup();
             }
@@ -689,6 +695,7 @@ impl RuleSet {
         let Detector { seen, pat_seen, cands, hits, trans, present, filters, xbits, stats, .. } = det;
         cands.clear();
         let data = Data { base: bufs, trans, present, line: None };
+        let raw_set = bufs.is_set(crate::BufferId::RawData);
         let mut add = |r: u32, cands: &mut Vec<u32>| {
             let s = &mut seen[r as usize];
             if *s != gen {
@@ -700,10 +707,18 @@ impl RuleSet {
             let g = &self.groups[usize::from(g)];
             let pfs: &[_] = if scan { &g.pfs } else { &[] };
             for pf in pfs {
+                match pf.when {
+                    PfUse::Always => {}
+                    PfUse::RawDataSet if raw_set => {}
+                    PfUse::RawDataUnset if !raw_set => {}
+                    _ => continue,
+                }
                 let Some(hay) = data.get(pf.vbuf).filter(|h| h.len() >= pf.min_len) else {
                     continue;
                 };
                 hits.clear();
+                stats.scans += 1;
+                stats.scanned_bytes += hay.len() as u64;
                 pf.scan.find_all(hay, hits);
                 stats.prefilter_hits += hits.len() as u64;
                 for &p in hits.iter() {

@@ -93,6 +93,11 @@ impl<'a> Buffers<'a> {
         self.slots[id.index()] = None;
     }
 
+    /// Whether the slot itself was filled (`get` may still answer for `raw_data`).
+    pub fn is_set(&self, id: BufferId) -> bool {
+        self.slots[id.index()].is_some()
+    }
+
     /// A slot's bytes (`raw_data` falls back to `pkt_data`).
     pub fn get(&self, id: BufferId) -> Option<&'a [u8]> {
         match self.slots[id.index()] {

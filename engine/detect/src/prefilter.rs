@@ -30,6 +30,12 @@
 //! `gram` for large sets). Identical patterns are entered once and map to the list of their
 //! rules.
 //!
+//! `raw_data` (Snort's `rawbytes`) falls back to `pkt_data` when the caller gives no raw form
+//! of the payload, which is the usual case: then the two buffers are the same bytes. A group
+//! with fast patterns on `raw_data` therefore also gets one matcher over the patterns of both
+//! buffers, searched in place of the two when `raw_data` is not set ([`PfUse`]), so those bytes
+//! are read once.
+//!
 //! Rules without a usable content cannot be prefiltered by pattern. Those whose source (or
 //! destination) addresses are a small set — IP reputation lists are the bulk of them — are
 //! indexed by address (a sorted interval map per address family, so a packet costs one binary
@@ -44,6 +50,7 @@ use ids_rules::{IpSet, PortSet, RangeSet};
 use crate::compile::CompiledRule;
 use crate::gram::GramScanner;
 use crate::ops::VBuf;
+use crate::BufferId;
 
 /// The multi-pattern matcher of one buffer in one group.
 pub(crate) enum Scanner {
@@ -71,9 +78,29 @@ impl Scanner {
     }
 }
 
+/// When a matcher is searched, by whether the unit sets `raw_data` itself (see the module doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PfUse {
+    Always,
+    /// `raw_data` is set: the separate `pkt_data` and `raw_data` matchers.
+    RawDataSet,
+    /// `raw_data` falls back to `pkt_data`: the merged matcher, searched over `pkt_data`.
+    RawDataUnset,
+}
+
+/// The buffer whose bytes a matcher of `v` reads when `raw_data` is not set.
+pub(crate) fn scan_family(v: VBuf) -> VBuf {
+    if v == BufferId::RawData as VBuf {
+        BufferId::PktData as VBuf
+    } else {
+        v
+    }
+}
+
 /// The prefilter of one buffer in one group.
 pub(crate) struct BufPf {
     pub vbuf: VBuf,
+    pub when: PfUse,
     pub scan: Scanner,
     /// Global id of pattern 0 of this automaton (for per-packet pattern dedupe).
     pub pat_base: u32,
@@ -233,6 +260,9 @@ impl AddrIndex {
 /// Patterns of one buffer while a group is built: pattern → index, and (pattern, its rules).
 type PatternTable<'a> = (HashMap<&'a [u8], usize>, Vec<(&'a [u8], Vec<u32>)>);
 
+/// One matcher to build: its buffer, when it is searched, its (pattern, rules).
+type MatcherSpec<'a> = (VBuf, PfUse, Vec<(&'a [u8], Vec<u32>)>);
+
 /// A group of rules with its prefilter.
 pub(crate) struct Group {
     pub name: String,
@@ -302,10 +332,34 @@ impl Group {
                 (None, None) => always.push(r),
             }
         }
+        // `pkt_data` ∪ `raw_data`, for units without a raw form of the payload.
+        let raw = BufferId::RawData as VBuf;
+        let pkt = BufferId::PktData as VBuf;
+        let mut tables: Vec<MatcherSpec<'_>> = Vec::new();
+        if let Some((_, raw_pats)) = per_buf.get(&raw) {
+            let mut index: HashMap<&[u8], usize> = HashMap::new();
+            let mut merged: Vec<(&[u8], Vec<u32>)> = Vec::new();
+            let pkt_pats = per_buf.get(&pkt).map(|(_, p)| p.as_slice()).unwrap_or_default();
+            for (p, rs) in pkt_pats.iter().chain(raw_pats.iter()) {
+                let i = *index.entry(p).or_insert_with(|| {
+                    merged.push((p, Vec::new()));
+                    merged.len() - 1
+                });
+                merged[i].1.extend_from_slice(rs);
+            }
+            tables.push((pkt, PfUse::RawDataUnset, merged));
+        }
+        let has_raw = !tables.is_empty();
+        for (vbuf, (_, pats)) in per_buf {
+            let when =
+                if has_raw && (vbuf == raw || vbuf == pkt) { PfUse::RawDataSet } else { PfUse::Always };
+            tables.push((vbuf, when, pats));
+        }
+        tables.sort_by_key(|t| t.0);
         let mut pfs = Vec::new();
         let mut n_patterns = 0;
         let mut n_bytes = 0;
-        for (vbuf, (_, pats)) in per_buf {
+        for (vbuf, when, pats) in tables {
             // A small set gets a DFA: fastest to search and small enough to stay in cache. A
             // large automaton (a DFA over 1,500 patterns is ~18 MiB, a contiguous NFA ~2 MiB with
             // failure transitions) does not fit in the caches and costs ~10 ns per byte on real
@@ -332,7 +386,7 @@ impl Group {
             starts.push(rl.len() as u32);
             n_patterns += pats.len();
             n_bytes += scan.memory_usage();
-            pfs.push(Arc::new(BufPf { vbuf, scan, pat_base: *pat_base, starts, rules: rl, min_len }));
+            pfs.push(Arc::new(BufPf { vbuf, when, scan, pat_base: *pat_base, starts, rules: rl, min_len }));
             *pat_base += pats.len() as u32;
         }
         Ok(Group {
@@ -354,7 +408,12 @@ impl Group {
     /// automaton is built: such a packet scans each buffer once.
     pub(crate) fn combined(name: String, scan: &Group, svc: &Group) -> Group {
         let mut pfs: Vec<Arc<BufPf>> = svc.pfs.clone();
-        pfs.extend(scan.pfs.iter().filter(|pf| !svc.pfs.iter().any(|s| s.vbuf == pf.vbuf)).cloned());
+        pfs.extend(
+            scan.pfs
+                .iter()
+                .filter(|pf| !svc.pfs.iter().any(|s| scan_family(s.vbuf) == scan_family(pf.vbuf)))
+                .cloned(),
+        );
         pfs.sort_by_key(|pf| pf.vbuf);
         Group {
             name,

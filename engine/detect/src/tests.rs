@@ -966,3 +966,26 @@ alert ip any any -> any any (content:"ipany"; sid:7;)
         assert_eq!(got, want, "proto {proto} service {app:?}");
     }
 }
+
+/// `rawbytes` patterns share the `pkt_data` matcher when the unit has no raw form of the
+/// payload, and keep their own when it has one (prefilter `PfUse`).
+#[test]
+fn raw_data_prefilter_with_and_without_raw_form() {
+    let rs = compile_d(
+        "alert tcp any any -> any any (content:\"pktonly\"; sid:1;)\n\
+         alert tcp any any -> any any (content:\"rawonly\"; rawbytes; sid:2;)\n\
+         alert tcp any any -> any any (content:\"both\"; rawbytes; content:\"both\"; sid:3;)",
+        Some(Dialect::Snort2),
+    );
+    let p = tcp_pkt(30);
+    let mut got = sids(&rs, &p, &est(), &Buffers::with_pkt_data(b"pktonly rawonly both"));
+    got.sort_unstable();
+    assert_eq!(got, vec![1, 2, 3]);
+    // A distinct raw form: raw patterns are searched there, packet patterns in pkt_data.
+    let bufs = Buffers::with_pkt_data(b"pktonly rawonly").with(BufferId::RawData, b"xx both");
+    assert_eq!(sids(&rs, &p, &est(), &bufs), vec![1]);
+    let bufs = Buffers::with_pkt_data(b"both").with(BufferId::RawData, b"rawonly both");
+    let mut got = sids(&rs, &p, &est(), &bufs);
+    got.sort_unstable();
+    assert_eq!(got, vec![2, 3]);
+}

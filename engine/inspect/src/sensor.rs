@@ -84,6 +84,9 @@ struct AlertTemplate {
 pub struct SensorRules {
     rules: RuleSet,
     templates: Vec<AlertTemplate>,
+    /// Inspect the payload of TLS connections after their handshake (see
+    /// [`SensorRules::inspect_encrypted`]).
+    inspect_encrypted: bool,
 }
 
 impl SensorRules {
@@ -91,7 +94,18 @@ impl SensorRules {
     /// ...]`) and, for rules without `priority:`, the priority (else 3, as Snort).
     pub fn new(rules: RuleSet, classes: &ClassificationTable) -> SensorRules {
         let templates = rules.rules().iter().map(|info| template(info, classes)).collect();
-        SensorRules { rules, templates }
+        SensorRules { rules, templates, inspect_encrypted: false }
+    }
+
+    /// Whether stream data of a TLS connection is still given to payload rules (`pkt_data`)
+    /// once both sides have switched to encrypted records. Off by default, as in Suricata
+    /// (`tls.encryption-handling: default`: "disable raw content inspection, keep tracking")
+    /// and Snort (the SSL inspector stops content inspection of encrypted sessions): a pattern
+    /// found in ciphertext is noise, and bulk encrypted transfers are most of the bytes on a
+    /// modern network. Header rules, `tls.*` buffers and flowbits keep working.
+    pub fn inspect_encrypted(mut self, yes: bool) -> SensorRules {
+        self.inspect_encrypted = yes;
+        self
     }
 
     pub fn rule_set(&self) -> &RuleSet {
@@ -163,6 +177,9 @@ pub struct SensorStats {
     pub app_units: u64,
     /// Rules fully evaluated (prefilter candidates).
     pub rules_evaluated: u64,
+    /// Buffer scans by the prefilter automata, and the bytes they read.
+    pub scans: u64,
+    pub scanned_bytes: u64,
     /// Rule matches before suppression of buffer-less rules on non-packet units.
     pub matched: u64,
     /// Evaluations that ran out of search budget.
@@ -181,6 +198,8 @@ impl SensorStats {
         self.stream_units += other.stream_units;
         self.app_units += other.app_units;
         self.rules_evaluated += other.rules_evaluated;
+        self.scans += other.scans;
+        self.scanned_bytes += other.scanned_bytes;
         self.matched += other.matched;
         self.budget_exhausted += other.budget_exhausted;
         self.app.merge(&other.app);
@@ -206,6 +225,7 @@ impl fmt::Display for SensorStats {
         writeln!(f, "  stream_chunks: {}", self.stream_units)?;
         writeln!(f, "  app_records: {}", self.app_units)?;
         writeln!(f, "rules_evaluated: {}", self.rules_evaluated)?;
+        writeln!(f, "prefilter_scans: {} ({} bytes)", self.scans, self.scanned_bytes)?;
         if self.budget_exhausted > 0 {
             writeln!(f, "search_budget_exhausted: {}", self.budget_exhausted)?;
         }
@@ -222,6 +242,8 @@ pub struct SensorFlow {
     ssl_state: u8,
     /// [`ssl_version`] bits seen.
     ssl_version: u8,
+    /// Flow directions (bit = `Direction::index`) whose TLS records are encrypted.
+    tls_encrypted: u8,
     /// Header facts of the last TCP segment sent in each flow direction, for stream units
     /// (boxed: only TCP flows that carried a segment pay for it).
     last_hdr: Option<Box<[Option<Header>; 2]>>,
@@ -346,6 +368,8 @@ fn count(s: &mut SensorStats, unit: Unit, before: &DetectStats, after: &DetectSt
         Unit::App => s.app_units += 1,
     }
     s.rules_evaluated += after.evaluated.wrapping_sub(before.evaluated);
+    s.scans += after.scans.wrapping_sub(before.scans);
+    s.scanned_bytes += after.scanned_bytes.wrapping_sub(before.scanned_bytes);
     s.matched += after.matched.wrapping_sub(before.matched);
     s.budget_exhausted += after.budget_exhausted.wrapping_sub(before.budget_exhausted);
 }
@@ -527,7 +551,10 @@ fn note_tls(state: &mut SensorFlow, ev: &AppEvent) {
                 _ => 0,
             };
         }
-        AppEvent::TlsEncrypted { .. } => state.ssl_state |= ssl_state::APP_DATA,
+        AppEvent::TlsEncrypted { dir } => {
+            state.ssl_state |= ssl_state::APP_DATA;
+            state.tls_encrypted |= 1 << record_flow_dir(&state.app, *dir).index();
+        }
         _ => {}
     }
 }
@@ -904,8 +931,16 @@ impl Inspector for Sensor {
         let ts = info.last_seen;
         // Stream data only flows on connections past the handshake (or picked up midstream).
         let established = true;
+        // The chunk that completes the switch to encrypted records is not inspected either
+        // (Suricata stops payload inspection while parsing the first encrypted record).
+        for r in &self.records {
+            if matches!(r.event, AppEvent::TlsEncrypted { .. }) {
+                note_tls(state, &r.event);
+            }
+        }
+        let encrypted = state.tls_encrypted == 0b11 && !self.det.shared.inspect_encrypted;
         match chunk {
-            Chunk::Data { bytes, .. } if !bytes.is_empty() => {
+            Chunk::Data { bytes, .. } if !bytes.is_empty() && !encrypted => {
                 let facts =
                     PacketFacts { is_rebuilt_stream: true, ..flow_facts_for(info, dir, state, bytes.len()) };
                 self.records(info, established, state, ts, Some((Unit::Stream, &facts, dir, bytes)), out);

@@ -126,3 +126,50 @@ fn workers_do_not_change_the_alerts() {
         assert_eq!((s1.alerts, s1.units, s1.rules_evaluated), (s2.alerts, s2.units, s2.rules_evaluated));
     }
 }
+
+/// Runs `rules_text` over a capture with one worker; alerts per sid.
+fn run_rules(capture: &Path, rules_text: &str, inspect_encrypted: bool) -> BTreeMap<u32, usize> {
+    let report = ids_rules::load_str(rules_text, "test.rules", &mut Vars::default(), &LoadOptions::default());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let (rs, compile) = RuleSet::compile(report.rules, &CompileOptions::default());
+    assert!(compile.rejected.is_empty(), "{:?}", compile.rejected);
+    let rules =
+        Arc::new(SensorRules::new(rs, &ClassificationTable::new()).inspect_encrypted(inspect_encrypted));
+    let alerts = Arc::new(Mutex::new(Vec::new()));
+    ids_pipeline::run(
+        vec![Input::Path(capture.to_path_buf())],
+        &EngineConfig { workers: 1, ..Default::default() },
+        |_| Sensor::new(rules.clone(), AppLayerConfig::default()),
+        Collect(alerts.clone()),
+        None,
+    );
+    let alerts = alerts.lock().unwrap();
+    by_sid(&alerts)
+}
+
+/// Once both sides of a TLS connection switched to encrypted records, content rules no longer
+/// see its payload (Suricata's `encryption-handling: default`), unless asked to; the TLS
+/// buffers and the handshake's clear-text records are still inspected.
+#[test]
+fn encrypted_tls_payload_is_not_content_inspected_by_default() {
+    let Some(pcaps) = ids_testkit::shared_pcaps() else {
+        eprintln!("skipped: ../shared/pcaps not present");
+        return;
+    };
+    let capture = pcaps.join("ndpi/pcap/443-curl.pcap");
+    // Application-data record headers (TLS 1.2 record version), the ClientHello's handshake
+    // record header, and the SNI.
+    let rules = "alert tcp any any -> any any (msg:\"appdata\"; flow:established; content:\"|17 03 03|\"; sid:1;)\n\
+                 alert tcp any any -> any any (msg:\"hello\"; flow:established,to_server; content:\"|16 03 01|\"; depth:3; sid:2;)\n\
+                 alert tls any any -> any any (msg:\"sni\"; tls.sni; content:\"ntop.org\"; sid:3;)";
+    let default = run_rules(&capture, rules, false);
+    let all = run_rules(&capture, rules, true);
+    assert_eq!(default.get(&2), Some(&1), "{default:?}");
+    assert_eq!(default.get(&3), Some(&1), "{default:?}");
+    assert_eq!(all.get(&2), Some(&1), "{all:?}");
+    let encrypted_chunks = all.get(&1).copied().unwrap_or(0);
+    assert!(encrypted_chunks > 2, "{all:?}");
+    // Only the chunks sent before the client's switch carry application-data records (the
+    // server's encrypted handshake in TLS 1.3).
+    assert!(default.get(&1).copied().unwrap_or(0) < encrypted_chunks, "{default:?} vs {all:?}");
+}
