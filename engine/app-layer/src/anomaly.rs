@@ -85,6 +85,9 @@ anomalies! {
     HttpGapResync => "http_gap_resync",
     /// The message ended (connection closed) before its body was complete.
     HttpBodyIncomplete => "http_body_incomplete",
+    /// The connection closed inside a message head (no blank line): the head is completed and
+    /// reported as it is, as libhtp does.
+    HttpHeadIncomplete => "http_head_incomplete",
     /// `%` not followed by two hex digits in the URI.
     HttpUriPercentInvalid => "http_uri_percent_invalid",
     /// `%uXXXX` IIS Unicode encoding in the URI.

@@ -22,6 +22,8 @@ enum DecState {
     /// deflate stream (to tell zlib from raw deflate).
     Header(Vec<u8>),
     Inflate(Box<Decompress>),
+    /// The body does not start like the announced encoding: it is inspected as it is.
+    Passthrough,
     /// Finished or given up: further input is ignored.
     Stopped,
 }
@@ -101,8 +103,18 @@ impl Decoder {
                 }
             };
             let Some((skip, zlib)) = next else {
+                // Servers and clients label plain bodies as gzip: like libhtp (Suricata issue
+                // 6959) the body is then inspected undecoded rather than dropped.
                 an.push(Anomaly::HttpDecompressionFailed);
-                self.state = DecState::Stopped;
+                let buffered = std::mem::take(h);
+                self.state = DecState::Passthrough;
+                self.total_in += buffered.len() as u64;
+                self.total_out += buffered.len() as u64;
+                if emit(&buffered) {
+                    self.passthrough(&input[take..], emit);
+                } else {
+                    self.state = DecState::Stopped;
+                }
                 return;
             };
             let buffered = std::mem::take(h);
@@ -111,7 +123,22 @@ impl Decoder {
             self.inflate(&buffered[skip..], limits, an, emit);
             input = &input[take..];
         }
+        if let DecState::Passthrough = self.state {
+            self.passthrough(input, emit);
+            return;
+        }
         self.inflate(input, limits, an, emit);
+    }
+
+    fn passthrough(&mut self, input: &[u8], emit: &mut dyn FnMut(&[u8]) -> bool) {
+        if input.is_empty() {
+            return;
+        }
+        self.total_in += input.len() as u64;
+        self.total_out += input.len() as u64;
+        if !emit(input) {
+            self.state = DecState::Stopped;
+        }
     }
 
     fn inflate(

@@ -1009,6 +1009,22 @@ impl StreamParser for HttpParser {
     }
 
     fn end(&mut self, dir: Direction, out: &mut dyn FnMut(AppEvent)) {
+        // A head cut short by the end of the connection (a server closing right after its
+        // headers, without the blank line) is still a message: complete it and report it.
+        let pending = self.halves[dir.index()].buf.pending();
+        if matches!(self.halves[dir.index()].state, State::Head)
+            && pending.iter().any(|&c| c != b'\r' && c != b'\n')
+        {
+            let mut head = pending.to_vec();
+            if !head.ends_with(b"\n") {
+                head.extend_from_slice(b"\r\n");
+            }
+            head.extend_from_slice(b"\r\n");
+            self.halves[dir.index()].buf.clear();
+            if self.head(dir, &head, out).is_some_and(|n| n == head.len()) {
+                out(AppEvent::Anomaly(Anomaly::HttpHeadIncomplete));
+            }
+        }
         let half = &mut self.halves[dir.index()];
         if let State::Body(b) = &mut half.state {
             let complete = b.framing == Framing::UntilClose;

@@ -338,3 +338,46 @@ fn response_until_close_and_anomalies() {
     assert!(anomalies(&ev).contains(&Anomaly::HttpContentEncodingUnknown));
     assert!(anomalies(&ev).contains(&Anomaly::HttpUnsolicitedResponse));
 }
+
+/// A response whose server closes right after the last header line, without the blank line
+/// (suricata-verify http-close-headers): the head is completed on close, as libhtp does.
+#[test]
+fn head_completed_when_the_connection_closes() {
+    let mut p = parser();
+    let (mut ev, _) = feed(
+        &mut p,
+        &[(ToServer, b"GET / HTTP/1.0\r\n\r\n"), (ToClient, b"HTTP/1.0 200 OK\r\nServer:ng1nx\r\n")],
+    );
+    assert!(responses(&ev).is_empty());
+    p.end(ToClient, &mut |e| ev.push(e));
+    let r = responses(&ev);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].status_raw, b"200");
+    assert_eq!(r[0].headers.first("server"), Some(&b"ng1nx"[..]));
+    assert!(anomalies(&ev).contains(&Anomaly::HttpHeadIncomplete));
+    // Nothing but line ends pending: nothing to report.
+    let mut p = parser();
+    let (mut ev, _) = feed(&mut p, &[(ToClient, b"\r\n")]);
+    p.end(ToClient, &mut |e| ev.push(e));
+    assert!(responses(&ev).is_empty() && anomalies(&ev).is_empty());
+}
+
+/// A body labelled gzip that is not (suricata-verify http-encoding-gzip-uncompressed): it is
+/// inspected as it is, with the anomaly counted, instead of being dropped.
+#[test]
+fn body_not_in_its_announced_encoding_is_passed_through() {
+    let body = br#"{"plain": "json, not gzip"}"#;
+    let req = [
+        format!("POST /api HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n", body.len())
+            .into_bytes(),
+        body.to_vec(),
+    ]
+    .concat();
+    for size in [1, 7, req.len()] {
+        let ev = feed_split(&mut parser(), ToServer, &req, size);
+        let b = bodies(&ev);
+        assert_eq!(b.len(), 1, "pieces of {size}");
+        assert_eq!(b[0].data, body, "pieces of {size}");
+        assert!(anomalies(&ev).contains(&Anomaly::HttpDecompressionFailed));
+    }
+}
