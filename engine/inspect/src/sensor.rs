@@ -39,10 +39,18 @@
 //! is harmless, for `flowbits:toggle` / `flowint` increments / thresholds on buffer-less rules it
 //! over-counts. `dsize` on stream and application units is the chunk length / 0.
 //!
-//! Application buffers of one record are inspected together; buffers of different records of
-//! one transaction (the request's `http.uri` and the response's `http.stat_code`) are not, so a
-//! rule needing both does not match. DNS questions are inspected one at a time (one `dns.query`
-//! each), and each rule alerts at most once per message.
+//! # Transactions
+//!
+//! An application record is inspected together with the other records of its transaction seen
+//! so far, as Suricata inspects a transaction: an HTTP unit carries the buffers of the request
+//! head, request body, response head and response body of its `tx_id` that have arrived (so
+//! `http.method` + `http.client_body`, or `http.uri` + `http.stat_code`, can match in one rule),
+//! the buffers of the record's own direction winning where both directions fill one buffer.
+//! A rule that inspects an application buffer alerts at most once per transaction; a TLS or
+//! SSH session is one transaction (a second ClientHello after a HelloRetryRequest does not alert
+//! again). DNS questions are inspected one at a time (one `dns.query` each), and each rule
+//! alerts at most once per message. Only the current HTTP transaction's parts are kept per flow,
+//! until its response body completes or the next transaction starts.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -78,6 +86,8 @@ struct AlertTemplate {
     /// The rule inspects at least one buffer (see the module doc: buffer-less rules are
     /// reported on packet units only).
     inspects_buffer: bool,
+    /// The rule inspects an application buffer: it alerts at most once per transaction.
+    tx_based: bool,
 }
 
 /// The compiled rules and what alerts need from them; shared by every worker.
@@ -132,6 +142,14 @@ fn template(info: &ids_detect::RuleInfo, classes: &ClassificationTable) -> Alert
                 | RuleOption::Base64Decode { .. }
         )
     });
+    let app_buffer =
+        |b: &ids_rules::Buffer| !matches!(b, ids_rules::Buffer::PktData | ids_rules::Buffer::RawData);
+    let tx_based = info.rule.options.iter().any(|o| match o {
+        RuleOption::Content(c) => app_buffer(&c.buffer),
+        RuleOption::Pcre(p) => app_buffer(&p.buffer),
+        RuleOption::Buffer(b) => app_buffer(&b.buffer),
+        _ => false,
+    });
     AlertTemplate {
         msg: meta.msg.clone().unwrap_or_default(),
         classification: class.map(|c| c.description.clone()),
@@ -140,6 +158,7 @@ fn template(info: &ids_detect::RuleInfo, classes: &ClassificationTable) -> Alert
         metadata: meta.metadata.clone(),
         references: meta.references.iter().map(|r| format!("{},{}", r.system, r.id)).collect(),
         inspects_buffer,
+        tx_based,
     }
 }
 
@@ -244,9 +263,49 @@ pub struct SensorFlow {
     ssl_version: u8,
     /// Flow directions (bit = `Direction::index`) whose TLS records are encrypted.
     tls_encrypted: u8,
+    /// The application transaction in progress (allocated with the flow's first record).
+    tx: Option<Box<TxState>>,
     /// Header facts of the last TCP segment sent in each flow direction, for stream units
     /// (boxed: only TCP flows that carried a segment pay for it).
     last_hdr: Option<Box<[Option<Header>; 2]>>,
+}
+
+/// What the sensor keeps of a flow's application transactions.
+#[derive(Default)]
+struct TxState {
+    /// The parts of the current HTTP transaction seen so far: request head, request body,
+    /// response head, response body (see [`http_part`]); all of them are inspected together.
+    http: [Option<AppEvent>; 4],
+    /// Its `tx_id`.
+    http_tx: u64,
+    /// (transaction, rule) alerts already reported ([`Dedupe::Tx`]).
+    alerted: Vec<(u64, u32)>,
+}
+
+/// The transaction key of a record, for per-transaction alerting: the HTTP `tx_id`; a TLS or
+/// SSH session is one transaction (as in Suricata). DNS messages are handled per message.
+fn tx_key(ev: &AppEvent) -> Option<u64> {
+    match ev {
+        AppEvent::HttpRequest(r) => Some(r.tx_id),
+        AppEvent::HttpResponse(r) => Some(r.tx_id),
+        AppEvent::HttpBody(b) => Some(b.tx_id),
+        AppEvent::TlsClientHello(_) | AppEvent::TlsServerHello(_) | AppEvent::TlsCertificate(_) => {
+            Some(u64::MAX - 1)
+        }
+        AppEvent::SshBanner(_) => Some(u64::MAX - 2),
+        _ => None,
+    }
+}
+
+/// The slot of an HTTP record in [`TxState::http`].
+fn http_part(ev: &AppEvent) -> Option<usize> {
+    match ev {
+        AppEvent::HttpRequest(_) => Some(0),
+        AppEvent::HttpBody(b) if b.dir == AppDir::ToServer => Some(1),
+        AppEvent::HttpResponse(_) => Some(2),
+        AppEvent::HttpBody(_) => Some(3),
+        _ => None,
+    }
 }
 
 /// The header facts a stream unit borrows from the sender's last segment.
@@ -279,6 +338,20 @@ struct Det {
     reported: Vec<u32>,
 }
 
+/// Which alerts of a unit are suppressed as repeats.
+enum Dedupe<'s> {
+    /// None: every match is reported.
+    None,
+    /// Each rule at most once over the units of one DNS message (`Det::reported`).
+    Message,
+    /// Rules inspecting application buffers at most once per transaction `.0` of the flow
+    /// (Suricata's per-transaction detection state): `.1` lists (transaction, rule) reported.
+    Tx(u64, &'s mut Vec<(u64, u32)>),
+}
+
+/// (transaction, rule) pairs remembered per flow; the oldest are forgotten first.
+const TX_ALERTS_KEPT: usize = 64;
+
 /// Where a unit comes from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Unit {
@@ -306,7 +379,7 @@ impl Det {
         flow: Option<&FlowView<'_>>,
         state: Option<&mut SensorFlow>,
         bufs: &Buffers<'_>,
-        dedupe: bool,
+        mut dedupe: Dedupe<'_>,
         out: &mut Emitter<Alert>,
     ) {
         let (app_proto, ssl_st, ssl_ver) = match &state {
@@ -346,11 +419,24 @@ impl Det {
             if unit != Unit::Packet && !t.inspects_buffer {
                 continue;
             }
-            if dedupe {
-                if self.reported.contains(&m.rule) {
-                    continue;
+            match &mut dedupe {
+                Dedupe::None => {}
+                Dedupe::Message => {
+                    if self.reported.contains(&m.rule) {
+                        continue;
+                    }
+                    self.reported.push(m.rule);
                 }
-                self.reported.push(m.rule);
+                Dedupe::Tx(tx, seen) if t.tx_based => {
+                    if seen.contains(&(*tx, m.rule)) {
+                        continue;
+                    }
+                    if seen.len() >= TX_ALERTS_KEPT {
+                        seen.remove(0);
+                    }
+                    seen.push((*tx, m.rule));
+                }
+                Dedupe::Tx(..) => {}
             }
             self.stats.alerts += 1;
             *self.stats.by_sid.entry((m.gid, m.sid)).or_default() += 1;
@@ -683,6 +769,33 @@ fn fill_app_buffers<'a>(ev: &'a AppEvent, scratch: &'a mut Scratch, bufs: &mut B
     }
 }
 
+/// Fills `bufs` with every part of an HTTP transaction seen so far, so that a rule can combine
+/// buffers of the request and of the response (`http.uri` with `http.stat_code`) or of a head
+/// and its body, as Suricata inspects a transaction. Where both directions fill the same buffer
+/// (`http.cookie`, `http.header`...), the direction of `current` (the record that triggered
+/// this unit) wins. Returns false when `current` itself has nothing to inspect.
+fn fill_http_tx<'a>(
+    parts: &'a [Option<AppEvent>; 4],
+    current: usize,
+    scratch: &'a mut [Scratch; 4],
+    bufs: &mut Buffers<'a>,
+) -> bool {
+    let [s0, s1, s2, s3] = scratch;
+    let mut scratch = [Some(s0), Some(s1), Some(s2), Some(s3)];
+    let same = |i: usize| (i < 2) == (current < 2);
+    let other_dir = (0..4).filter(|&i| !same(i));
+    let this_dir = (0..4).filter(|&i| same(i) && i != current);
+    let mut filled = false;
+    for i in other_dir.chain(this_dir).chain([current]) {
+        let (Some(ev), Some(sc)) = (&parts[i], scratch[i].take()) else { continue };
+        let any = fill_app_buffers(ev, sc, bufs);
+        if i == current {
+            filled = any;
+        }
+    }
+    filled
+}
+
 /// The header-block buffers shared by requests and responses; `line` is the start line.
 fn head_buffers<'a>(
     h: &'a ids_app_layer::http::HttpHeaders,
@@ -728,7 +841,8 @@ fn head_buffers<'a>(
 pub struct Sensor {
     app: AppLayer,
     det: Det,
-    scratch: Scratch,
+    /// One per part of an HTTP transaction ([`fill_http_tx`]).
+    scratch: [Scratch; 4],
     /// Records of the current packet or chunk.
     records: Vec<AppRecord>,
     /// Names of the current packet's decoder events.
@@ -748,7 +862,7 @@ impl Sensor {
                 stats: SensorStats::default(),
                 reported: Vec::new(),
             },
-            scratch: Scratch::default(),
+            scratch: Default::default(),
             records: Vec::new(),
             event_names: Vec::new(),
             sink: None,
@@ -814,26 +928,51 @@ impl Sensor {
                         // A merged unit counts as its packet or chunk and as a record.
                         self.det.stats.app_units += 1;
                     }
-                    self.det.unit(unit, ts, &facts, Some(&fv), Some(state), &bufs, true, out);
+                    self.det.unit(unit, ts, &facts, Some(&fv), Some(state), &bufs, Dedupe::Message, out);
                 }
                 continue;
             }
+            let Some(key) = tx_key(&rec.event) else {
+                continue;
+            };
+            // The transaction state leaves the flow state while the unit runs (the unit's
+            // buffers borrow it, the detector borrows the flow's flowbits).
+            let mut tx = state.tx.take().unwrap_or_default();
+            let TxState { http, http_tx, alerted } = &mut *tx;
             let mut bufs = Buffers::new();
-            if !fill_app_buffers(&rec.event, &mut self.scratch, &mut bufs) {
-                continue;
-            }
-            match merge {
-                Some((u, f, d, pkt)) if d == dir => {
-                    merge = None;
-                    bufs.set(BufferId::PktData, pkt);
-                    self.det.stats.app_units += 1;
-                    self.det.unit(u, ts, f, Some(&fv), Some(state), &bufs, false, out);
+            let part = http_part(&rec.event);
+            let filled = match part {
+                Some(part) => {
+                    if *http_tx != key {
+                        *http = Default::default();
+                        *http_tx = key;
+                    }
+                    http[part] = Some(rec.event.clone());
+                    fill_http_tx(http, part, &mut self.scratch, &mut bufs)
                 }
-                _ => {
-                    let facts = flow_facts_for(info, dir, state, 0);
-                    self.det.unit(Unit::App, ts, &facts, Some(&fv), Some(state), &bufs, false, out);
+                None => fill_app_buffers(&rec.event, &mut self.scratch[0], &mut bufs),
+            };
+            if filled {
+                let dedupe = Dedupe::Tx(key, alerted);
+                match merge {
+                    Some((u, f, d, pkt)) if d == dir => {
+                        merge = None;
+                        bufs.set(BufferId::PktData, pkt);
+                        self.det.stats.app_units += 1;
+                        self.det.unit(u, ts, f, Some(&fv), Some(state), &bufs, dedupe, out);
+                    }
+                    _ => {
+                        let facts = flow_facts_for(info, dir, state, 0);
+                        self.det.unit(Unit::App, ts, &facts, Some(&fv), Some(state), &bufs, dedupe, out);
+                    }
                 }
             }
+            // A transaction ends with its response body (or a response without one, when the
+            // next request comes): its parts are not kept past that.
+            if matches!(&rec.event, AppEvent::HttpBody(b) if b.complete && b.dir == AppDir::ToClient) {
+                tx.http = Default::default();
+            }
+            state.tx = Some(tx);
         }
         // Nothing took the packet's or chunk's data: it is a unit of its own.
         if let Some((u, f, d, pkt)) = merge {
@@ -842,7 +981,7 @@ impl Sensor {
             if u == Unit::Stream || info.proto != TCP {
                 bufs.set(BufferId::PktData, pkt);
             }
-            self.det.unit(u, ts, f, Some(&fv), Some(state), &bufs, false, out);
+            self.det.unit(u, ts, f, Some(&fv), Some(state), &bufs, Dedupe::None, out);
         }
         self.records = records;
         self.records.clear();
@@ -884,7 +1023,7 @@ impl Inspector for Sensor {
                 if facts.proto != TCP {
                     bufs.set(BufferId::PktData, payload);
                 }
-                self.det.unit(Unit::Packet, pkt.ts, &facts, None, None, &bufs, false, out);
+                self.det.unit(Unit::Packet, pkt.ts, &facts, None, None, &bufs, Dedupe::None, out);
             }
             Some(f) => {
                 let state = f.state;
