@@ -80,7 +80,9 @@ pub fn load(
     let t1 = Instant::now();
     let opts =
         CompileOptions { classifications: Some(table.clone()), include_disabled, ..Default::default() };
-    let (rs, compile) = RuleSet::compile(load.rules.clone(), &opts);
+    // The parsed rules move into the rule set (`load.rules` is left empty: `compile.rules_in`
+    // counts them), so they are held once.
+    let (rs, compile) = RuleSet::compile(std::mem::take(&mut load.rules), &opts);
     let rules = Arc::new(SensorRules::new(rs, &table).inspect_encrypted(inspect_encrypted));
     let compile_time = t1.elapsed();
     Loaded { rules, load, compile, parse_time, compile_time, class_notes }

@@ -239,7 +239,7 @@ fn run_detection(
         args.include_disabled,
         args.inspect_encrypted,
     );
-    if loaded.load.rules.is_empty() {
+    if loaded.compile.rules_in == 0 {
         bail!("no rules loaded from {} (check them with -T)", args.rules.len());
     }
     if !args.quiet {
@@ -247,7 +247,7 @@ fn run_detection(
             "ids: rules: {} files, {} loaded, {} rejected by the parser, {} compiled, {} rejected by the engine \
              (details with -T)",
             loaded.load.files.len(),
-            loaded.load.rules.len(),
+            loaded.compile.rules_in,
             loaded.load.errors.len(),
             loaded.compile.compiled,
             loaded.compile.rejected.len()

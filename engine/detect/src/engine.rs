@@ -563,6 +563,28 @@ impl RuleSet {
         Ok(())
     }
 
+    /// Frees what only compilation needed of the parsed rules kept in [`RuleInfo::rule`]: the
+    /// rule text, the options and the address and port specifications and sets (reset to
+    /// `any`: the compiled rules have their own).
+    /// What identifies and describes a rule for its alerts stays: action, protocol, `meta`
+    /// (msg, classtype, metadata, references...), dialect and location. With ET Open this is
+    /// about half of a sensor's memory.
+    pub fn release_rule_sources(&mut self) {
+        for info in self.infos.iter_mut().chain(self.event_infos.iter_mut()) {
+            let r = &mut info.rule;
+            r.text = String::new();
+            r.options = Vec::new();
+            r.src = ids_rules::AddrSpec::Any;
+            r.dst = ids_rules::AddrSpec::Any;
+            r.src_ports = ids_rules::PortSpec::Any;
+            r.dst_ports = ids_rules::PortSpec::Any;
+            r.src_set = Default::default();
+            r.dst_set = Default::default();
+            r.src_port_set = Default::default();
+            r.dst_port_set = Default::default();
+        }
+    }
+
     /// Number of compiled rules.
     pub fn len(&self) -> usize {
         self.infos.len()

@@ -102,8 +102,10 @@ pub struct SensorRules {
 impl SensorRules {
     /// Wraps a compiled rule set. `classes` gives the classtype descriptions (`[Classification:
     /// ...]`) and, for rules without `priority:`, the priority (else 3, as Snort).
-    pub fn new(rules: RuleSet, classes: &ClassificationTable) -> SensorRules {
+    pub fn new(mut rules: RuleSet, classes: &ClassificationTable) -> SensorRules {
         let templates = rules.rules().iter().map(|info| template(info, classes)).collect();
+        // Alerts are built from the templates: the parsed rules' bodies are not needed again.
+        rules.release_rule_sources();
         SensorRules { rules, templates, inspect_encrypted: false }
     }
 
