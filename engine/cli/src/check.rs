@@ -58,6 +58,18 @@ pub fn check(files: &[PathBuf], strict: bool, include_disabled: bool) -> CheckOu
     let _ = writeln!(text, "rules rejected: {}", report.errors.len());
     let _ = writeln!(text, "duplicate gid:sid: {}", report.duplicates.len());
     let _ = writeln!(text, "warnings: {}", report.warnings.len());
+    if !report.filters.is_empty() {
+        let count =
+            |k: fn(&ids_rules::FilterDirective) -> bool| report.filters.iter().filter(|f| k(f)).count();
+        let _ = writeln!(
+            text,
+            "event filters: {} (event_filter/threshold {}, suppress {}, rate_filter {})",
+            report.filters.len(),
+            count(|f| matches!(f, ids_rules::FilterDirective::EventFilter { .. })),
+            count(|f| matches!(f, ids_rules::FilterDirective::Suppress { .. })),
+            count(|f| matches!(f, ids_rules::FilterDirective::RateFilter { .. })),
+        );
+    }
     let mut by_reason: BTreeMap<&str, Vec<&ids_rules::RuleError>> = BTreeMap::new();
     for e in &report.errors {
         by_reason.entry(e.reason.as_str()).or_default().push(e);

@@ -78,8 +78,12 @@ pub fn load(
     table.extend(std::mem::take(&mut load.classifications));
     let parse_time = t0.elapsed();
     let t1 = Instant::now();
-    let opts =
+    let mut opts =
         CompileOptions { classifications: Some(table.clone()), include_disabled, ..Default::default() };
+    // event_filter / threshold / suppress / rate_filter lines of the rule and threshold files.
+    for e in ids_detect::apply_filter_directives(&load.filters, &mut opts) {
+        class_notes.push(e);
+    }
     // The parsed rules move into the rule set (`load.rules` is left empty: `compile.rules_in`
     // counts them), so they are held once.
     let (rs, compile) = RuleSet::compile(std::mem::take(&mut load.rules), &opts);

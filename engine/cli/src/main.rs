@@ -79,6 +79,12 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     classification: Vec<PathBuf>,
 
+    /// Event filtering file (Snort threshold.conf / Suricata threshold.config: `event_filter`,
+    /// `threshold`, `suppress`, `rate_filter` lines; repeatable). The same lines are also read
+    /// from rule files.
+    #[arg(long, value_name = "FILE")]
+    threshold: Vec<PathBuf>,
+
     /// Test the configuration: load the rule files, report loaded and rejected rules with the
     /// reasons, compile them and report what the detection engine rejected, and exit
     /// (status 1 when a rule was rejected).
@@ -136,7 +142,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<ExitCode> {
+fn run(mut args: Args) -> Result<ExitCode> {
+    if !args.threshold.is_empty() {
+        if args.rules.is_empty() {
+            bail!("--threshold filters rule events: give the rules with -R");
+        }
+        // Read after the rule files, by the same loader (so rule-file variables apply).
+        args.rules.extend(std::mem::take(&mut args.threshold));
+    }
     if args.test {
         if args.rules.is_empty() {
             bail!("-T checks rule files: give them with -R FILE");

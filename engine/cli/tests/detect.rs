@@ -130,3 +130,35 @@ fn unknown_alert_mode_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--threshold`: Snort/Suricata event filtering lines limit and suppress alerts.
+#[test]
+fn threshold_file_limits_and_suppresses() {
+    let dir = log_dir("threshold-conf");
+    let conf = dir.join("threshold.config");
+    std::fs::write(
+        &conf,
+        "# limit the stream rule, silence one, silence another only for an address it never uses\n\
+         event_filter gen_id 1, sig_id 9000005, type limit, track by_rule, count 5, seconds 3600\n\
+         suppress gen_id 1, sig_id 9000008\n\
+         suppress gen_id 1, sig_id 9000001, track by_src, ip 203.0.113.0/24\n",
+    )
+    .unwrap();
+    let (_, dir) = run("threshold", &["-z", "1", "-q", "--threshold", conf.to_str().unwrap()]);
+    let text = std::fs::read_to_string(dir.join("alert_fast.txt")).unwrap();
+    let count = |sid: &str| text.lines().filter(|l| l.contains(&format!("[1:{sid}:"))).count();
+    assert_eq!((count("9000005"), count("9000008"), count("9000001")), (5, 0, 1), "{text}");
+    assert_eq!(text.lines().count(), 39 - 25 - 2);
+    // -T reports the directives; a bad one is an error with its position.
+    let out = ids().arg("-T").arg("-R").arg(rules()).arg("--threshold").arg(&conf).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("event filters: 3 (event_filter/threshold 1, suppress 2, rate_filter 0)"),
+        "{stdout}"
+    );
+    std::fs::write(&conf, "suppress gen_id 1, sig_id 9000008, track by_src\n").unwrap();
+    let out = ids().arg("-T").arg("-R").arg(rules()).arg("--threshold").arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("`track` needs `ip`") && stdout.contains("threshold.config:1:"), "{stdout}");
+}

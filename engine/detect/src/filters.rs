@@ -287,3 +287,50 @@ impl FilterTables {
         None
     }
 }
+
+/// Adds configured filtering directives (`event_filter`, `threshold`, `suppress`,
+/// `rate_filter` lines read by `ids_rules`) to compile options. Returns one message per
+/// directive that cannot be applied.
+pub fn apply_filter_directives(
+    directives: &[ids_rules::FilterDirective],
+    opts: &mut crate::CompileOptions,
+) -> Vec<String> {
+    use ids_rules::FilterDirective as D;
+    let mut errors = Vec::new();
+    for d in directives {
+        match d {
+            D::EventFilter { gid, sid, threshold } => match FilterSpec::from_rule(threshold) {
+                Ok(spec) => opts.event_filters.push(EventFilter { gid: *gid, sid: *sid, spec }),
+                Err(e) => errors.push(format!("event_filter gen_id {gid}, sig_id {sid}: {e}")),
+            },
+            D::Suppress { gid, sid, track } => {
+                let track = track.as_ref().map(|(t, ips)| {
+                    // `by_either`: the address may be the source or the destination.
+                    let by = if t == "by_either" {
+                        TrackBy::Both
+                    } else {
+                        TrackBy::parse(t).unwrap_or(TrackBy::Both)
+                    };
+                    (by, ips.clone())
+                });
+                opts.suppressions.push(Suppression { gid: *gid, sid: *sid, track });
+            }
+            D::RateFilter { gid, sid, track, count, seconds, new_action, timeout } => {
+                match TrackBy::parse(track) {
+                    Some(track) => opts.rate_filters.push(RateFilter {
+                        gid: *gid,
+                        sid: *sid,
+                        track,
+                        count: *count,
+                        seconds: *seconds,
+                        new_action: *new_action,
+                        timeout: *timeout,
+                    }),
+                    None => errors
+                        .push(format!("rate_filter gen_id {gid}, sig_id {sid}: unknown track `{track}`")),
+                }
+            }
+        }
+    }
+    errors
+}

@@ -164,7 +164,10 @@ pub use engine::{
     CompileOptions, CompileReport, DetectStats, Detector, GroupStat, Match, Rejected, RuleInfo, RuleSet,
 };
 pub use facts::{ssl_state, ssl_version, BufferId, Buffers, FlowFacts, IcmpFacts, PacketFacts, TcpFacts};
-pub use filters::{EventFilter, FilterKind, FilterSpec, RateFilter, Suppression, TrackBy, MAX_ENTRIES};
+pub use filters::{
+    apply_filter_directives, EventFilter, FilterKind, FilterSpec, RateFilter, Suppression, TrackBy,
+    MAX_ENTRIES,
+};
 pub use ops::SEARCH_BUDGET;
 pub use pcre::RegexEngine;
 

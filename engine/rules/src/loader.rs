@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::ast::{Action, Dialect, Rule, SourceLocation};
 use crate::classification::{classification_value, ClassificationTable};
 use crate::error::{LineMap, RuleError};
+use crate::filters::{parse_filter_directive, FilterDirective, FILTER_DIRECTIVES};
 use crate::lexer::Fail;
 use crate::rule::{parse_logical, ParseOptions};
 use crate::vars::{VarValue, Vars};
@@ -58,6 +59,8 @@ pub struct LoadReport {
     pub files: Vec<PathBuf>,
     /// `config classification:` lines met while loading.
     pub classifications: ClassificationTable,
+    /// `event_filter` / `threshold` / `suppress` / `rate_filter` lines, in file order.
+    pub filters: Vec<FilterDirective>,
 }
 
 impl LoadReport {
@@ -100,10 +103,6 @@ const IGNORED_DIRECTIVES: &[&str] = &[
     "dynamicdetection",
     "dynamicoutput",
     "ruletype",
-    "event_filter",
-    "suppress",
-    "rate_filter",
-    "threshold",
     "attribute_table",
     "ipvar_path",
 ];
@@ -340,6 +339,9 @@ impl<'a> Loader<'a> {
                     r.map_err(fail)
                 }
             },
+            w if FILTER_DIRECTIVES.contains(&w) => {
+                parse_filter_directive(w, rest, self.vars).map(|f| self.report.filters.push(f)).map_err(fail)
+            }
             _ if classification_value(line).is_some() => {
                 let v = classification_value(line).unwrap_or_default();
                 self.report.classifications.add_line(v).map_err(fail)
